@@ -1,0 +1,165 @@
+"""Behaviour of the embedding module: the fake embedder for plumbing, the real bundled model for meaning."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.embedding import (
+    DEFAULT_MODEL,
+    DEFAULT_MODEL_ID,
+    Embedder,
+    EmbedderError,
+    FakeEmbedder,
+    available_backends,
+    load_embedder,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+REUTERS = Path("/work/shared/datasets/reuters21578/reuters.jsonl")
+
+
+def _real_passages(n: int = 6) -> list[str]:
+    """A few real news passages: Reuters stories where available, else paragraphs of the seed article."""
+    if REUTERS.exists():
+        out: list[str] = []
+        with REUTERS.open(encoding="utf-8") as fh:
+            for line in fh:
+                words = json.loads(line)["text"].split()
+                if len(words) >= 60:
+                    out.append(" ".join(words[:120]))
+                if len(out) == n:
+                    return out
+    paragraphs = [p for f in sorted((REPO / "seeds").glob("*.txt")) for p in f.read_text().split("\n") if p]
+    return paragraphs[:n]
+
+
+# --------------------------------------------------------------------------- fake embedder
+
+
+def test_fake_embedder_is_deterministic_and_normalised() -> None:
+    texts = ["central bank raises rates", "the cat sat on the mat", ""]
+    a = FakeEmbedder().encode_passages(texts)
+    b = FakeEmbedder().encode_passages(texts)
+    assert a.dtype == np.float32 and a.shape == (3, 32)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-6)
+
+
+def test_fake_embedder_puts_texts_sharing_words_closer() -> None:
+    fake = FakeEmbedder(dimension=64)
+    query = fake.encode_queries(["oil prices rise in opec talks"])[0]
+    related, unrelated = fake.encode_passages(["opec talks lift oil prices", "a kitten sleeps on a warm rug"])
+    assert query @ related > query @ unrelated
+
+
+def test_fake_embedder_queries_match_passages_and_order_is_kept() -> None:
+    fake = FakeEmbedder()
+    texts = ["short", "a much longer passage of several words", "mid length text"]
+    batched = fake.encode_passages(texts, batch_size=1)
+    np.testing.assert_allclose(batched, fake.encode_queries(texts), atol=1e-6)
+
+
+def test_fake_embedder_counts_whitespace_tokens_plus_two() -> None:
+    fake = FakeEmbedder(max_seq_length=16)
+    assert fake.count_tokens(["one two three", ""]) == [5, 2]
+    assert fake.max_seq_length == 16
+    assert isinstance(fake, Embedder)
+
+
+def test_empty_input_gives_empty_matrix() -> None:
+    assert FakeEmbedder().encode_passages([]).shape == (0, 32)
+    assert FakeEmbedder().encode_queries([]).shape == (0, 32)
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(EmbedderError, match="unknown backend"):
+        load_embedder(backend="tpu-magic")
+
+
+def test_cuda_without_gpu_is_a_clear_error() -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(EmbedderError, match="no CUDA GPU"):
+        load_embedder(device="cuda")
+
+
+def test_unknown_model_offline_is_an_embedder_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    with pytest.raises(EmbedderError) as info:
+        load_embedder("no-such-org/no-such-model-xyz", cache_dir=tmp_path)
+    message = str(info.value)
+    assert "no-such-org/no-such-model-xyz" in message
+    assert "downloads are disabled" in message
+    assert "local" in message
+
+
+# --------------------------------------------------------------------------- real bundled model
+
+
+@pytest.fixture(scope="module")
+def real() -> Embedder:
+    return load_embedder(backend="torch-fp32")
+
+
+@pytest.mark.slow
+def test_real_model_gives_normalised_384d_vectors(real: Embedder) -> None:
+    assert real.model_id == DEFAULT_MODEL_ID
+    assert (real.dimension, real.max_seq_length) == (384, 256)
+    vectors = real.encode_passages(_real_passages(4), batch_size=3)
+    assert vectors.shape == (4, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_real_model_puts_a_paraphrase_closer_than_an_unrelated_sentence(real: Embedder) -> None:
+    query = real.encode_queries(["How much did oil prices rise after the OPEC meeting?"])[0]
+    paraphrase, unrelated = real.encode_passages(
+        [
+            "Crude prices climbed sharply once OPEC ministers finished their talks.",
+            "The recipe needs two eggs, flour and a pinch of salt.",
+        ]
+    )
+    assert query @ paraphrase > query @ unrelated + 0.2
+
+
+@pytest.mark.slow
+def test_passages_keep_input_order_whatever_the_batching(real: Embedder) -> None:
+    texts = _real_passages(5) + ["short one", "a"]
+    one_by_one = np.vstack([real.encode_queries([t]) for t in texts])
+    np.testing.assert_allclose(real.encode_passages(texts, batch_size=2), one_by_one, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_count_tokens_matches_the_tokenizer_and_does_not_truncate(real: Embedder) -> None:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(DEFAULT_MODEL)
+    long_text = " ".join(["market"] * 1000)
+    texts = ["Cocoa arrivals in Bahia rose.", long_text, ""]
+    expected = [len(tokenizer(t, add_special_tokens=True, truncation=False)["input_ids"]) for t in texts]
+    assert real.count_tokens(texts) == expected
+    assert real.count_tokens([long_text])[0] > 256
+
+
+@pytest.mark.slow
+def test_default_model_by_path_or_hub_id_records_the_hub_id() -> None:
+    assert load_embedder(DEFAULT_MODEL, backend="torch-fp32").model_id == DEFAULT_MODEL_ID
+    assert load_embedder(DEFAULT_MODEL_ID, backend="torch-fp32").model_id == DEFAULT_MODEL_ID
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", available_backends())
+def test_every_backend_agrees_with_fp32(real: Embedder, backend: str, tmp_path: Path) -> None:
+    texts = _real_passages(6)
+    reference = real.encode_passages(texts)
+    other = load_embedder(backend=backend, cache_dir=tmp_path)
+    assert other.backend == backend or backend == "auto"
+    for vectors in (other.encode_passages(texts, batch_size=4), other.encode_queries(texts[:2])):
+        cosines = np.sum(vectors * reference[: len(vectors)], axis=1)
+        assert cosines.min() >= 0.995, (backend, cosines)
