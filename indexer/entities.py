@@ -1,0 +1,210 @@
+"""Countries and international organisations named in text: "Polish", "Warsaw", "the UK", "Nato", "Brussels".
+
+The names come from ``data/entities.json``, generated from maintained packages by
+``python -m indexer.data.make_entities``. Matching is one compiled trie-shaped regex, case-sensitive for
+normal text (so "US" is not "us" and "China" is not "china"); text typed all in lower case (a query such as
+"what did poland say?") is matched case-insensitively, leaving out forms that are common English words.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_FILE = Path(__file__).with_name("data") / "entities.json"
+
+# A form right after one of these words names another place ("New Mexico", "Northern Ireland", "North Pole").
+_PLACE_PREFIXES = frozenset(
+    "New North South East West Northern Southern Eastern Western Upper Lower Central Greater Little".split()
+)
+# Country names that are also given names: "Chad Smith", "Jordan Peterson" are people, not states.
+_GIVEN_NAME_FORMS = frozenset({"Chad", "Jordan", "Georgia"})
+# Lower-case words that must never be read as an abbreviation in lower-case text ("tell us", "who").
+_ENGLISH_WORDS = frozenset(
+    "a am an as at be by do ec go he if in is it me my no of oh on or so to un up us we who was".split()
+)
+_FUNCTION_WORDS = frozenset(
+    "A An The In On At From To And Or But With Of For By As After Before Visiting Neighbouring Neighboring "
+    "Both Including Like Unlike Against Between Across Inside Outside Within Without".split()
+)
+_WORD_BEFORE = re.compile(r"([A-Za-z]+)[ \t]+$")
+_WORD_AFTER = re.compile(r"^[ \t]+([A-Z][a-z]+)")
+# A capitalised word that does not start a sentence: the text uses capitals for names.
+_MID_CAPITAL = re.compile(r"[^\s.!?\"“(:]\s*(?<![\w'’])[A-Z]")
+# Texts up to this length (questions) are also matched case-insensitively ("What did poland say?").
+_SHORT_TEXT = 300
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A country or an international organisation."""
+
+    id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    """One place in a text where an entity is named."""
+
+    entity: Entity
+    start: int
+    end: int
+    surface: str
+
+
+def _norm(surface: str) -> str:
+    return " ".join(surface.split())
+
+
+def _trie_regex(forms: Iterable[str]) -> str:
+    """A regex alternation shaped as a character trie: fast in Python's backtracking engine."""
+    trie: dict = {}
+    for form in forms:
+        node = trie
+        for ch in form:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        ends = "" in node
+        branches = []
+        for ch in sorted(k for k in node if k):
+            atom = r"\s+" if ch == " " else re.escape(ch)
+            branches.append(atom + emit(node[ch]))
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return "(?:" + body + ")?"
+        return body
+
+    return emit(trie)
+
+
+class EntityResolver:
+    """Finds entity mentions in text and lists the surface forms of each entity."""
+
+    def __init__(
+        self,
+        entities: Sequence[Entity],
+        forms: Mapping[str, Sequence[str]],
+        parents: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Build the matcher.
+
+        Args:
+            entities: every entity that can be found.
+            forms: entity id -> its surface forms (canonical name first is best); each form names one entity.
+            parents: entity id -> ids of the bodies it belongs to (e.g. European Commission -> EU).
+        """
+        self._entities = {e.id: e for e in entities}
+        self._forms: dict[str, list[str]] = {}
+        self._parents = {k: tuple(v) for k, v in (parents or {}).items()}
+        self._by_form: dict[str, str] = {}
+        self._by_lower: dict[str, str] = {}
+        for entity_id, entity_forms in forms.items():
+            if entity_id not in self._entities:
+                raise ValueError(f"forms given for unknown entity id {entity_id!r}; add it to entities first")
+            kept = list(dict.fromkeys(_norm(f) for f in entity_forms if f.strip()))
+            self._forms[entity_id] = kept
+            for form in kept:
+                self._by_form.setdefault(form, entity_id)
+                low = form.lower()
+                if low not in _ENGLISH_WORDS and len(low) >= 2:
+                    self._by_lower.setdefault(low, entity_id)
+        if not self._by_form:
+            raise ValueError("no surface forms given: an EntityResolver needs at least one form")
+        # Longest forms first inside the trie is implicit: optional tails are greedy.
+        self._cased = re.compile(r"(?<![\w.])(?:" + _trie_regex(self._by_form) + r")(?![\w])")
+        self._caseless = re.compile(
+            r"(?<![\w.])(?:" + _trie_regex(self._by_lower) + r")(?![\w])", re.IGNORECASE
+        )
+
+    @classmethod
+    @functools.cache
+    def default(cls) -> EntityResolver:
+        """The resolver over the packaged country and organisation data (built once)."""
+        try:
+            raw = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+        except FileNotFoundError as err:
+            raise FileNotFoundError(
+                f"{DATA_FILE} is missing; regenerate it with `python -m indexer.data.make_entities`"
+            ) from err
+        entities = [Entity(r["id"], r["name"], r["kind"]) for r in raw["entities"]]
+        forms = {r["id"]: r["forms"] for r in raw["entities"]}
+        parents = {r["id"]: r.get("parents", []) for r in raw["entities"]}
+        return cls(entities, forms, parents)
+
+    def get(self, entity_id: str) -> Entity:
+        """The entity with this id; KeyError names the id when it is unknown."""
+        try:
+            return self._entities[entity_id]
+        except KeyError:
+            raise KeyError(
+                f"unknown entity id {entity_id!r}; ids look like 'country:PL' or 'org:EU'"
+            ) from None
+
+    def surface_forms(self, entity_id: str) -> list[str]:
+        """Names, short names, demonyms and capital or seat of an entity, for query expansion."""
+        self.get(entity_id)
+        return list(self._forms.get(entity_id, []))
+
+    def parents(self, entity_id: str) -> tuple[str, ...]:
+        """Ids of the bodies an organisation belongs to (European Commission -> EU); empty for most."""
+        return self._parents.get(entity_id, ())
+
+    def lookup(self, surface: str) -> Entity | None:
+        """The entity a single surface form names exactly ("Poles" -> Poland), or None."""
+        key = _norm(surface)
+        entity_id = self._by_form.get(key)
+        if entity_id is None and key.lower() == key:
+            entity_id = self._by_lower.get(key)
+        return self._entities[entity_id] if entity_id else None
+
+    def find(self, text: str) -> list[EntityMention]:
+        """Every entity mention in ``text``, left to right, with character offsets into ``text``."""
+        if _looks_caseless(text):
+            return self._scan(text, caseless=True)
+        mentions = self._scan(text, caseless=False)
+        if len(text) <= _SHORT_TEXT:
+            taken = [(m.start, m.end) for m in mentions]
+            extra = [m for m in self._scan(text, caseless=True)
+                     if m.surface.islower() and not any(s < m.end and m.start < e for s, e in taken)]
+            mentions = sorted(mentions + extra, key=lambda m: m.start)
+        return mentions
+
+    def _scan(self, text: str, caseless: bool) -> list[EntityMention]:
+        pattern, table = (self._caseless, self._by_lower) if caseless else (self._cased, self._by_form)
+        mentions: list[EntityMention] = []
+        for match in pattern.finditer(text):
+            surface = match.group()
+            key = _norm(surface)
+            entity_id = table.get(key.lower() if caseless else key)
+            if entity_id is None or (not caseless and _blocked(text, match.start(), match.end(), key)):
+                continue
+            mentions.append(EntityMention(self._entities[entity_id], match.start(), match.end(), surface))
+        return mentions
+
+
+def _looks_caseless(text: str) -> bool:
+    """True for text typed without capitals (or all in capitals): capitals carry no signal there."""
+    return not any(ch.islower() for ch in text) or not _MID_CAPITAL.search(text)
+
+
+def _blocked(text: str, start: int, end: int, key: str) -> bool:
+    before = _WORD_BEFORE.search(text, max(0, start - 20), start)
+    if before and before.group(1) in _PLACE_PREFIXES:
+        return True
+    if key in _GIVEN_NAME_FORMS:
+        after = _WORD_AFTER.match(text[end : end + 30])
+        if after and after.group(1) not in _FUNCTION_WORDS:
+            return True
+        if before and before.group(1)[0].isupper() and before.group(1) not in _FUNCTION_WORDS:
+            return True
+    return False
