@@ -1,0 +1,317 @@
+"""The build pipeline: documents -> passages -> entities and statements -> embeddings -> a published index.
+
+A build re-embeds only documents that are new or changed since the published build (matched by content
+hash), drops removed ones and copies the rest; `full=True` redoes everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.attribution import attribute_statements
+from indexer.documents import Document, SkippedSource, load_documents
+from indexer.embedding import Embedder
+from indexer.entities import EntityResolver
+from indexer.passages import Passage, split_document
+from indexer.store import (
+    DATABASE,
+    FAISS_FILE,
+    MANIFEST,
+    IndexStoreError,
+    Manifest,
+    PassageRow,
+    build_lock,
+    create_database,
+    delete_documents,
+    document_hashes,
+    insert_documents,
+    insert_passages,
+    load_vectors,
+    new_build_dir,
+    open_for_update,
+    publish,
+    resolve_build,
+    save_vectors,
+)
+from indexer.vector_index import build_vector_index, save_vector_index
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did, for the summary line and the benchmarks."""
+
+    index_dir: Path
+    build_dir: Path | None
+    documents: int
+    passages: int
+    embedded_documents: int
+    embedded_passages: int
+    reused_documents: int
+    removed_documents: int
+    skipped: list[SkippedSource]
+    seconds: float
+    words: int
+    up_to_date: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passages_per_s(self) -> float:
+        return self.embedded_passages / self.seconds if self.seconds else 0.0
+
+    @property
+    def words_per_s(self) -> float:
+        return self.words / self.seconds if self.seconds else 0.0
+
+
+def passage_settings(embedder: Embedder, max_tokens: int) -> dict[str, Any]:
+    """The settings that decide passage boundaries and vectors: a change forces a full rebuild."""
+    return {"max_tokens": min(max_tokens, embedder.max_seq_length), "splitter": 1, "embed_title": True}
+
+
+def sources_checksum(documents: Sequence[Document]) -> str:
+    digest = hashlib.sha256()
+    for doc in sorted(documents, key=lambda d: d.doc_id):
+        digest.update(doc.doc_id.encode("utf-8", "surrogatepass") + b"\0" + doc.content_hash.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def build_index(
+    sources: Sequence[Path],
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    max_tokens: int = 128,
+    max_file_bytes: int = 20_000_000,
+    index_kind: str = "auto",
+    full: bool = False,
+    wait_s: float = 0.0,
+    progress: bool = False,
+    log: Log = lambda message: None,
+) -> BuildReport:
+    """Build (or update) the index of `sources` in `index_dir` and publish it atomically.
+
+    Raises:
+        NoDocumentsError / SourceNotFoundError: nothing to index; the published index is untouched.
+        BuildLockedError: another build holds `index_dir` for longer than `wait_s`.
+    """
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    with build_lock(index_dir, wait_s=wait_s):
+        tick = time.perf_counter()
+        loaded = load_documents(list(sources), max_file_bytes=max_file_bytes)
+        documents = loaded.documents
+        timings["load"] = time.perf_counter() - tick
+        settings = passage_settings(embedder, max_tokens)
+        checksum = sources_checksum(documents)
+        previous = None if full else _compatible_previous(index_dir, embedder, settings, log)
+        if previous is not None and previous[1].sources_checksum == checksum:
+            log(f"index {index_dir} is up to date with its {len(documents)} documents; nothing to do")
+            manifest = previous[1]
+            return BuildReport(
+                index_dir, previous[0], manifest.documents, manifest.passages, 0, 0, manifest.documents, 0,
+                loaded.skipped, time.perf_counter() - started, 0, up_to_date=True, timings=timings,
+            )
+
+        build_dir = new_build_dir(index_dir)
+        try:
+            report = _write_build(
+                build_dir, documents, previous, embedder, settings, index_kind, progress, timings, log,
+            )
+            manifest = Manifest(
+                model_id=embedder.model_id,
+                dimension=embedder.dimension,
+                documents=report["documents"],
+                passages=report["passages"],
+                built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                sources_checksum=checksum,
+                passage_settings=settings,
+                vector_index=report["vector_index"],
+                backend=embedder.backend,
+                build_seconds=round(time.perf_counter() - started, 3),
+                skipped=len(loaded.skipped),
+                extra={"sources": [str(s) for s in sources]},
+            )
+            (build_dir / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+            final_dir = publish(index_dir, build_dir)
+        except BaseException:
+            shutil.rmtree(build_dir, ignore_errors=True)
+            raise
+    return BuildReport(
+        index_dir=index_dir,
+        build_dir=final_dir,
+        documents=report["documents"],
+        passages=report["passages"],
+        embedded_documents=report["embedded_documents"],
+        embedded_passages=report["embedded_passages"],
+        reused_documents=report["reused_documents"],
+        removed_documents=report["removed_documents"],
+        skipped=loaded.skipped,
+        seconds=time.perf_counter() - started,
+        words=report["words"],
+        timings=timings,
+    )
+
+
+def _compatible_previous(
+    index_dir: Path, embedder: Embedder, settings: dict[str, Any], log: Log
+) -> tuple[Path, Manifest] | None:
+    """The published build when it can be updated in place of a full rebuild."""
+    try:
+        build_dir = resolve_build(index_dir)
+        manifest = Manifest.read(build_dir)
+    except IndexStoreError:
+        return None
+    if (
+        manifest.model_id != embedder.model_id
+        or manifest.dimension != embedder.dimension
+        or manifest.passage_settings != settings
+    ):
+        log("the published index was built with other settings or another model: rebuilding everything")
+        return None
+    return build_dir, manifest
+
+
+def _write_build(
+    build_dir: Path,
+    documents: Sequence[Document],
+    previous: tuple[Path, Manifest] | None,
+    embedder: Embedder,
+    settings: dict[str, Any],
+    index_kind: str,
+    progress: bool,
+    timings: dict[str, float],
+    log: Log,
+) -> dict[str, Any]:
+    by_id = {doc.doc_id: doc for doc in documents}
+    old_vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
+    old_ids = np.zeros(0, dtype=np.int64)
+    removed_ids: list[int] = []
+    to_embed: list[Document] = list(documents)
+    removed_docs = 0
+    if previous is not None:
+        old_dir, old_manifest = previous
+        old_hashes = document_hashes(old_dir / DATABASE)
+        changed = [d for d, h in old_hashes.items() if d not in by_id or by_id[d].content_hash != h]
+        removed_docs = sum(1 for d in old_hashes if d not in by_id)
+        to_embed = [doc for doc in documents if old_hashes.get(doc.doc_id) != doc.content_hash]
+        shutil.copyfile(old_dir / DATABASE, build_dir / DATABASE)
+        conn = open_for_update(build_dir / DATABASE)
+        removed_ids = delete_documents(conn, changed)
+        old_vectors, old_ids = load_vectors(
+            old_dir, dimension=old_manifest.dimension, count=old_manifest.passages
+        )
+        log(
+            f"updating: {len(to_embed)} new or changed documents, {removed_docs} removed, "
+            f"{len(documents) - len(to_embed)} unchanged"
+        )
+    else:
+        conn = create_database(build_dir / DATABASE)
+
+    tick = time.perf_counter()
+    max_tokens = settings["max_tokens"]
+    passages_by_doc = [split_document(doc, embedder.count_tokens, max_tokens) for doc in to_embed]
+    timings["passages"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    resolver = EntityResolver.default()
+    next_id = int(old_ids.max()) + 1 if old_ids.size else 1
+    rows: list[PassageRow] = []
+    embed_texts: list[str] = []
+    for doc, passages in zip(to_embed, passages_by_doc, strict=True):
+        doc_rows = _analyse(doc, passages, resolver, next_id)
+        next_id += len(doc_rows)
+        rows.extend(doc_rows)
+        embed_texts.extend(_embedding_text(doc, p) for p in passages)
+    timings["analysis"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    new_vectors = (
+        embedder.encode_passages(embed_texts, progress=progress)
+        if embed_texts
+        else np.zeros((0, embedder.dimension), dtype=np.float32)
+    )
+    timings["embedding"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    try:
+        insert_documents(
+            conn, ((d.doc_id, d.title, d.text, dict(d.metadata), d.source, d.content_hash) for d in to_embed)
+        )
+        insert_passages(conn, rows)
+        conn.commit()
+        documents_count = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        passages_count = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+    finally:
+        conn.close()
+    keep = ~np.isin(old_ids, np.asarray(removed_ids, dtype=np.int64))
+    vectors = np.concatenate([np.asarray(old_vectors[keep], dtype=np.float32), new_vectors])
+    ids = np.concatenate([old_ids[keep], np.asarray([r.id for r in rows], dtype=np.int64)])
+    if vectors.shape[0] != passages_count:
+        raise sqlite3.DatabaseError(
+            f"internal error: {vectors.shape[0]} vectors for {passages_count} passages; rebuild with --full"
+        )
+    save_vectors(build_dir, vectors, ids)
+    timings["store"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    index, info = build_vector_index(vectors, ids, kind=index_kind)  # type: ignore[arg-type]
+    save_vector_index(index, build_dir / FAISS_FILE)
+    timings["vector_index"] = time.perf_counter() - tick
+    return {
+        "documents": documents_count,
+        "passages": passages_count,
+        "embedded_documents": len(to_embed),
+        "embedded_passages": len(rows),
+        "reused_documents": len(documents) - len(to_embed),
+        "removed_documents": removed_docs,
+        "words": sum(len(doc.text.split()) for doc in to_embed),
+        "vector_index": info.to_dict() if hasattr(info, "to_dict") else dict(vars(info)),
+    }
+
+
+def _embedding_text(doc: Document, passage: Passage) -> str:
+    """Passage text with its document title in front when the title is a real one, not a file name."""
+    title = doc.title.strip()
+    if not title or doc.metadata.get("title_from") == "filename" or title == Path(doc.doc_id).stem:
+        return passage.text
+    return f"{title}: {passage.text}"
+
+
+def _analyse(doc: Document, passages: Sequence[Passage], resolver: EntityResolver, first_id: int) -> list[PassageRow]:
+    """Attach entities and attributed statements to each passage of one document."""
+    mentions = resolver.find(doc.text)
+    statements = attribute_statements(doc.text, resolver)
+    rows = []
+    for offset, passage in enumerate(passages):
+        inside = [m for m in mentions if m.start < passage.end and m.end > passage.start]
+        said = [s for s in statements if s.start < passage.end and s.end > passage.start]
+        entity_ids = list(dict.fromkeys([m.entity.id for m in inside] + [a for s in said for a in s.affiliations]))
+        names = [resolver.get(e).name for e in entity_ids]
+        rows.append(
+            PassageRow(
+                id=first_id + offset,
+                doc_id=doc.doc_id,
+                position=passage.position,
+                section=passage.section,
+                start=passage.start,
+                end=passage.end,
+                text=passage.text,
+                entities=entity_ids,
+                entity_names=names,
+                statements=[s.to_dict() for s in said],
+                title=doc.title,
+            )
+        )
+    return rows

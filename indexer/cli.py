@@ -1,0 +1,280 @@
+"""`seedsearch`: build the index, search it, serve it, open the page, evaluate it.
+
+A thin layer: every command parses options, calls one function and turns domain errors into one line on stderr
+and exit code 1. Set SEEDSEARCH_DEBUG=1 to see tracebacks of unexpected errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from indexer.settings import Settings, get_settings
+
+app = typer.Typer(
+    name="seedsearch",
+    help="Semantic search over your own documents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+IndexOption = Annotated[Path | None, typer.Option("--index", help="Index directory [env SEEDSEARCH_INDEX].")]
+ModelOption = Annotated[
+    str | None, typer.Option("--model", help="sentence-transformers name or path; default: bundled MiniLM.")
+]
+BackendOption = Annotated[
+    str | None, typer.Option("--backend", help="auto, torch-fp32, torch-bf16, onnx [env SEEDSEARCH_BACKEND].")
+]
+DeviceOption = Annotated[str | None, typer.Option("--device", help="cpu or cuda.")]
+
+
+def fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+def clean_errors(command: F) -> F:
+    """Turn every error into one line on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from indexer.documents import NoDocumentsError, SourceNotFoundError
+        from indexer.embedding import EmbedderError
+        from indexer.store import IndexStoreError
+
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise fail("interrupted") from None
+        except (NoDocumentsError, SourceNotFoundError, EmbedderError, IndexStoreError, ValueError) as err:
+            raise fail(str(err)) from None
+        except OSError as err:
+            raise fail(f"{err.strerror or err} ({err.filename or ''})".replace(" ()", "")) from None
+        except Exception as err:
+            if os.environ.get("SEEDSEARCH_DEBUG"):
+                raise
+            raise fail(f"unexpected {type(err).__name__}: {err} (set SEEDSEARCH_DEBUG=1 for details)") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(**overrides: Any) -> Settings:
+    base = get_settings()
+    return base.model_copy(update={key: value for key, value in overrides.items() if value is not None})
+
+
+def _embedder(settings: Settings) -> Any:
+    from indexer.embedding import load_embedder
+
+    return load_embedder(settings.model, backend=settings.backend, device=settings.device, cache_dir=settings.cache_dir)
+
+
+@app.command()
+@clean_errors
+def build(
+    source: Annotated[
+        list[Path] | None, typer.Option("--source", help="Files or folders of .txt, .md, .jsonl (repeatable).")
+    ] = None,
+    index: IndexOption = None,
+    model: ModelOption = None,
+    backend: BackendOption = None,
+    device: DeviceOption = None,
+    full: Annotated[bool, typer.Option("--full", help="Re-embed everything, not only changed documents.")] = False,
+    index_kind: Annotated[
+        str | None, typer.Option("--index-kind", help="auto, flat, hnsw or ivfpq.")
+    ] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Passage size limit in tokens.")] = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another build of the index.")] = 0.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Build or update the index from the sources and publish it atomically."""
+    from indexer.build import build_index
+
+    settings = _settings(
+        source=source or None, index=index, model=model, backend=backend, device=device,
+        index_kind=index_kind, passage_max_tokens=max_tokens,
+    )
+    embedder = _embedder(settings)
+    report = build_index(
+        settings.source,
+        settings.index,
+        embedder,
+        max_tokens=settings.passage_max_tokens,
+        max_file_bytes=settings.max_file_bytes,
+        index_kind=settings.index_kind,
+        full=full,
+        wait_s=wait,
+        progress=not quiet and sys.stderr.isatty(),
+        log=lambda message: typer.echo(message, err=True),
+    )
+    for skipped in report.skipped:
+        typer.echo(f"skipped {skipped.source}: {skipped.reason}", err=True)
+    if report.up_to_date:
+        typer.echo(f"{settings.index}: up to date ({report.documents} documents, {report.passages} passages)")
+        return
+    typer.echo(
+        f"{settings.index}: {report.documents} documents, {report.passages} passages "
+        f"({report.embedded_documents} documents embedded, {report.reused_documents} reused, "
+        f"{report.removed_documents} removed, {len(report.skipped)} skipped) in {report.seconds:.1f} s, "
+        f"{report.passages_per_s:.0f} passages/s, {report.words_per_s:.0f} words/s [{embedder.backend}]"
+    )
+
+
+@app.command()
+@clean_errors
+def search(
+    question: Annotated[str, typer.Argument(help="The question to answer.")],
+    index: IndexOption = None,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="Number of results.")] = 5,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or lexical.")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON with the API's fields.")] = False,
+    model: ModelOption = None,
+    backend: BackendOption = None,
+) -> None:
+    """Search the index and print the best passages, the answering sentence highlighted."""
+    from search_api.app import engine_options
+    from search_api.engine import LoadedIndex, SearchEngine, hit_to_dict
+    from search_api.schemas import clean_query
+
+    if mode not in ("hybrid", "dense", "lexical"):
+        raise fail(f"--mode must be hybrid, dense or lexical, not {mode!r}")
+    question = clean_query(question)
+    settings = _settings(index=index, model=model, backend=backend)
+    loaded = LoadedIndex(settings.index)
+    engine = SearchEngine(loaded, _embedder(settings), engine_options(settings))
+    result = engine.search(question, k=k, mode=mode)  # type: ignore[arg-type]
+    hits = [hit_to_dict(hit, engine.resolver) for hit in result.hits]
+    if as_json:
+        typer.echo(json.dumps({"query": question, "took_ms": result.took_ms, "results": hits}, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    if not hits:
+        console.print("No passage matches; try other words or --mode dense.")
+    for hit in hits:
+        header = Text(f"{hit['rank']}. {hit['score']:.3f}  {hit['title']}", style="bold")
+        if hit["section"]:
+            header.append(f"  · {hit['section']}", style="dim")
+        console.print(header)
+        speakers = ", ".join(
+            f"{s['speaker']}" + (f" ({', '.join(s['affiliation_names'])})" if s["affiliation_names"] else "")
+            for s in hit["speakers"]
+        )
+        if speakers:
+            console.print(Text(f"   speakers: {speakers}", style="cyan"))
+        body = Text(hit["text"])
+        for span in hit["highlights"]:
+            body.stylize("bold yellow", span["start"], span["end"])
+        console.print(Text("   ").append(body))
+        console.print()
+
+
+@app.command()
+@clean_errors
+def serve(
+    index: IndexOption = None,
+    host: Annotated[str | None, typer.Option("--host", help="Address to bind; 127.0.0.1 by default.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port; 8000 by default.")] = None,
+    model: ModelOption = None,
+    backend: BackendOption = None,
+    device: DeviceOption = None,
+    wait_for_index: Annotated[
+        bool, typer.Option("--wait-for-index", help="Start without an index and load it once built.")
+    ] = False,
+) -> None:
+    """Serve the JSON search API (the model and index load once, here, before the port opens)."""
+    import uvicorn
+
+    from search_api.app import create_app, engine_options
+    from search_api.service import IndexHolder
+
+    settings = _settings(index=index, host=host, port=port, model=model, backend=backend, device=device)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    holder = IndexHolder(settings.index, _embedder(settings), engine_options(settings))
+    holder.load(required=not wait_for_index)
+    typer.echo(f"seedsearch API on http://{settings.host}:{settings.port} (docs at /docs)", err=True)
+    uvicorn.run(
+        create_app(settings, holder=holder), host=settings.host, port=settings.port, log_level="warning",
+        access_log=False,
+    )
+
+
+@app.command()
+@clean_errors
+def ui(
+    port: Annotated[int | None, typer.Option("--port", help="Port of the page; 8501 by default.")] = None,
+    api_url: Annotated[str | None, typer.Option("--api-url", help="Where the API answers.")] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Start the Streamlit search page."""
+    settings = _settings(ui_port=port, api_url=api_url)
+    page = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    env = {**os.environ, "SEEDSEARCH_API_URL": settings.api_url}
+    typer.echo(f"seedsearch page on http://{host}:{settings.ui_port} (API {settings.api_url})", err=True)
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(page), "--server.port", str(settings.ui_port),
+        "--server.address", host, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]
+    raise typer.Exit(subprocess.call(command, env=env))
+
+
+@app.command()
+@clean_errors
+def info(index: IndexOption = None) -> None:
+    """Print the manifest of the published index."""
+    from indexer.store import Manifest, resolve_build
+
+    settings = _settings(index=index)
+    build_dir = resolve_build(settings.index)
+    manifest = Manifest.read(build_dir)
+    typer.echo(f"build: {build_dir}")
+    typer.echo(manifest.to_json())
+
+
+@app.command(name="eval")
+@clean_errors
+def evaluate(
+    questions: Annotated[Path | None, typer.Option("--questions", help="JSONL question set.")] = None,
+    beir: Annotated[Path | None, typer.Option("--beir", help="BEIR dataset folder (corpus, queries, qrels).")] = None,
+    split: Annotated[str, typer.Option("--split", help="qrels split for --beir.")] = "test",
+    index: IndexOption = None,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or lexical.")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    model: ModelOption = None,
+    backend: BackendOption = None,
+) -> None:
+    """Measure answer quality: hit@1, hit@3, MRR@5 on a question set, or nDCG@10 and recall@100 on BEIR."""
+    from search_api.app import engine_options
+    from search_api.engine import LoadedIndex, SearchEngine
+    from search_api.evaluation import evaluate_beir, evaluate_questions
+
+    if (questions is None) == (beir is None):
+        raise fail("give exactly one of --questions FILE or --beir DIR")
+    settings = _settings(index=index, model=model, backend=backend)
+    engine = SearchEngine(LoadedIndex(settings.index), _embedder(settings), engine_options(settings))
+    if questions is not None:
+        report = evaluate_questions(engine, questions, mode=mode)  # type: ignore[arg-type]
+    else:
+        assert beir is not None
+        report = evaluate_beir(engine, beir, split=split, mode=mode)  # type: ignore[arg-type]
+    typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.render())
+
+
+if __name__ == "__main__":
+    app()

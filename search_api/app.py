@@ -1,0 +1,275 @@
+"""The FastAPI application: JSON search over the index, loaded once at start-up and swapped on rebuild."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from indexer.embedding import Embedder, load_embedder
+from indexer.settings import Settings, get_settings
+from search_api import schemas
+from search_api.engine import SearchEngine, SearchFilters, SearchOptions, UnknownFilterError, hit_to_dict
+from search_api.service import IndexHolder
+
+log = logging.getLogger("seedsearch.api")
+
+
+class BodyLimit:
+    """Refuses request bodies over `limit` bytes with a 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large(send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"the request body is larger than {self.limit} bytes: send a shorter query"}, status_code=413
+        )
+        await response({"type": "http"}, _empty_receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    embedder: Embedder | None = None,
+    holder: IndexHolder | None = None,
+) -> FastAPI:
+    """The API over `settings.index`; pass an embedder or a loaded holder to skip loading them (tests, CLI)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        nonlocal holder
+        if holder is None:
+            model = embedder or load_embedder(
+                settings.model, backend=settings.backend, device=settings.device, cache_dir=settings.cache_dir
+            )
+            holder = IndexHolder(settings.index, model, engine_options(settings))
+            holder.load(required=False)
+        app.state.holder = holder
+        holder.start_watching(settings.reload_interval_s)
+        try:
+            yield
+        finally:
+            holder.stop()
+
+    app = FastAPI(
+        title="seedsearch",
+        version="0.1.0",
+        summary="Semantic search over your own documents, with answers attributed to their speakers.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"]
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": _readable_errors(exc.errors())})
+
+    def require_key(request: Request) -> None:
+        if settings.api_key is None:
+            return
+        given = request.headers.get("x-api-key", "")
+        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), settings.api_key.encode()):
+            raise HTTPException(401, detail="missing or wrong API key: send it in the X-API-Key header")
+
+    def require_admin_key(request: Request) -> None:
+        if settings.api_key is None:
+            raise HTTPException(403, detail="admin endpoints are off: set SEEDSEARCH_API_KEY on the server")
+        require_key(request)
+
+    def get_holder(request: Request) -> IndexHolder:
+        return request.app.state.holder  # type: ignore[no-any-return]
+
+    def get_engine(holder: Annotated[IndexHolder, Depends(get_holder)]) -> SearchEngine:
+        engine = holder.engine
+        if engine is None:
+            building = " (a build is running now)" if holder.building else ""
+            raise HTTPException(
+                503,
+                detail=f"no index loaded from {holder.index_dir}{building}: build one with "
+                f"`seedsearch build --index {holder.index_dir}`",
+            )
+        return engine
+
+    HolderDep = Annotated[IndexHolder, Depends(get_holder)]
+    EngineDep = Annotated[SearchEngine, Depends(get_engine)]
+    keyed = [Depends(require_key)]
+
+    def run_search(engine: SearchEngine, request: schemas.SearchRequest) -> schemas.SearchResponse:
+        filters = SearchFilters(request.doc_id, request.speaker, request.entity)
+        try:
+            result = engine.search(request.query, k=request.k, mode=request.mode, filters=filters)
+        except UnknownFilterError as err:
+            raise HTTPException(422, detail=str(err)) from err
+        hits = [schemas.SearchHit(**hit_to_dict(hit, engine.resolver)) for hit in result.hits]
+        return schemas.SearchResponse(query=result.query, mode=result.mode, took_ms=result.took_ms, results=hits)
+
+    @app.get("/search", response_model=schemas.SearchResponse, dependencies=keyed)
+    def search_get(
+        engine: EngineDep,
+        q: Annotated[str, Query(min_length=1, max_length=8000, description="The question.")],
+        k: Annotated[int, Query(ge=1, le=schemas.MAX_K)] = 5,
+        mode: Annotated[schemas.Mode, Query()] = "hybrid",
+        doc_id: Annotated[str | None, Query(max_length=500)] = None,
+        speaker: Annotated[str | None, Query(max_length=500)] = None,
+        entity: Annotated[str | None, Query(max_length=500)] = None,
+    ) -> schemas.SearchResponse:
+        try:
+            request = schemas.SearchRequest(
+                query=q, k=k, mode=mode, doc_id=doc_id, speaker=speaker, entity=entity
+            )
+        except ValidationError as err:
+            raise RequestValidationError(err.errors()) from err
+        return run_search(engine, request)
+
+    @app.post("/search", response_model=schemas.SearchResponse, dependencies=keyed)
+    def search_post(engine: EngineDep, request: schemas.SearchRequest) -> schemas.SearchResponse:
+        return run_search(engine, request)
+
+    @app.get("/health", response_model=schemas.Health, responses={503: {"description": "No index loaded."}})
+    def health(holder: HolderDep) -> Any:
+        engine = holder.engine
+        if engine is None:
+            detail = holder.last_error or f"no index loaded from {holder.index_dir}"
+            return JSONResponse(status_code=503, content={"detail": detail, "building": holder.building})
+        manifest = engine.index.manifest
+        return schemas.Health(
+            status="ok", documents=manifest.documents, passages=manifest.passages, building=holder.building
+        )
+
+    @app.get("/stats", response_model=schemas.Stats, dependencies=keyed)
+    def stats(engine: EngineDep) -> schemas.Stats:
+        manifest = engine.index.manifest
+        return schemas.Stats(
+            documents=manifest.documents,
+            passages=manifest.passages,
+            model=manifest.model_id,
+            dimension=manifest.dimension,
+            built_at=manifest.built_at,
+            index_kind=str(manifest.vector_index.get("kind", "flat")),
+            backend=engine.embedder.backend,
+        )
+
+    @app.get("/documents/{doc_id:path}", response_model=schemas.DocumentOut, dependencies=keyed)
+    def document(engine: EngineDep, doc_id: str) -> schemas.DocumentOut:
+        found = engine.index.store.document(doc_id)
+        if found is None:
+            raise HTTPException(404, detail=f"no document {doc_id!r} in the index: see GET /facets for the ids")
+        return schemas.DocumentOut(
+            doc_id=found.doc_id, title=found.title, text=found.text, metadata=found.metadata, passages=found.passages
+        )
+
+    @app.get("/passages/{passage_id}/context", response_model=schemas.Context, dependencies=keyed)
+    def context(
+        engine: EngineDep, passage_id: int, window: Annotated[int, Query(ge=0, le=10)] = 1
+    ) -> schemas.Context:
+        passages = engine.index.store.context(passage_id, window)
+        if not passages:
+            raise HTTPException(404, detail=f"no passage {passage_id} in the index")
+        return schemas.Context(
+            doc_id=passages[0].doc_id,
+            title=passages[0].title,
+            passages=[
+                schemas.ContextPassage(
+                    passage_id=p.id, position=p.position, section=p.section, text=p.text, start=p.start,
+                    end=p.end, is_hit=p.id == passage_id,
+                )
+                for p in passages
+            ],
+        )
+
+    @app.get("/facets", response_model=schemas.Facets, dependencies=keyed)
+    def facets(engine: EngineDep) -> schemas.Facets:
+        found = engine.index.store.facets()
+        return schemas.Facets(
+            documents=[schemas.DocumentRef(**d) for d in found["documents"]],
+            speakers=found["speakers"],
+            entities=[schemas.EntityRef(id=e, name=_name(engine, e)) for e in found["entities"]],
+        )
+
+    @app.post("/admin/reload", response_model=schemas.ReloadResult, dependencies=[Depends(require_admin_key)])
+    def admin_reload(holder: HolderDep) -> schemas.ReloadResult:
+        swapped = holder.reload()
+        detail = "switched to the published build" if swapped else (holder.last_error or "already serving it")
+        return schemas.ReloadResult(reloaded=swapped, build=holder.build_id, detail=detail)
+
+    @app.middleware("http")
+    async def no_cache(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+def engine_options(settings: Settings) -> SearchOptions:
+    return SearchOptions(
+        candidates=settings.candidates,
+        fusion=settings.fusion,
+        dense_weight=settings.dense_weight,
+        rrf_k=settings.rrf_k,
+        statement_weight=settings.statement_weight,
+        entity_weight=settings.entity_weight,
+    )
+
+
+def _name(engine: SearchEngine, entity_id: str) -> str:
+    try:
+        return engine.resolver.get(entity_id).name
+    except KeyError:
+        return entity_id
+
+
+def _readable_errors(errors: Any) -> list[dict[str, Any]]:
+    """Validation errors with their messages, without echoing huge or binary inputs back."""
+    readable = []
+    for error in errors:
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        readable.append({"loc": list(error.get("loc", [])), "msg": message, "type": error.get("type", "")})
+    return readable

@@ -1,0 +1,355 @@
+"""Search over a published build: dense + lexical candidates, fusion, who-said-what boosts, highlights.
+
+`SearchEngine.search_batch` is the one code path; the API, the CLI and `seedsearch eval` all call it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from indexer.attribution import QuestionIntent, Statement, parse_question, statement_match
+from indexer.passages import split_sentences
+from indexer.vector_index import VectorIndexInfo, VectorSearcher, load_vector_index
+
+from indexer.embedding import Embedder
+from indexer.entities import EntityResolver
+from indexer.store import (
+    DATABASE,
+    FAISS_FILE,
+    IndexCorruptError,
+    Manifest,
+    PassageStore,
+    StoredPassage,
+    load_vectors,
+    resolve_build,
+)
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her here
+    hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of
+    off on once only or other our ours ourselves out over own same she should so some such than that the their
+    theirs them themselves then there these they this those through to too under until up very was we were what
+    when where which while who whom why will with would you your yours yourself yourselves s t don shall may
+    might must""".split()
+)
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """How candidates are found and combined; defaults come from the settings."""
+
+    candidates: int = 100
+    fusion: Literal["rrf", "convex"] = "convex"
+    dense_weight: float = 0.5
+    rrf_k: int = 60
+    statement_weight: float = 0.6
+    entity_weight: float = 0.15
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    doc_id: str | None = None
+    speaker: str | None = None
+    entity: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    score: float
+    passage: StoredPassage
+    highlights: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    mode: Mode
+    took_ms: float
+    hits: list[Hit] = field(default_factory=list)
+
+
+class UnknownFilterError(ValueError):
+    """A filter names an entity the index does not know."""
+
+
+class LoadedIndex:
+    """A published build opened for search: manifest, passages database, vectors and FAISS index."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.build_dir = resolve_build(index_dir)
+        self.manifest = Manifest.read(self.build_dir)
+        self.store = PassageStore(self.build_dir / DATABASE)
+        if self.store.passage_count != self.manifest.passages:
+            raise IndexCorruptError(
+                f"{self.build_dir / DATABASE} holds {self.store.passage_count} passages but the manifest says "
+                f"{self.manifest.passages}: rebuild with `seedsearch build --full`."
+            )
+        self.vectors, self.ids = load_vectors(
+            self.build_dir, dimension=self.manifest.dimension, count=self.manifest.passages
+        )
+        self.row_of = {int(i): row for row, i in enumerate(self.ids)}
+        info = VectorIndexInfo.from_dict(self.manifest.vector_index)
+        try:
+            self.searcher: VectorSearcher = load_vector_index(
+                self.build_dir / FAISS_FILE, info, vectors=self.vectors
+            )
+        except (RuntimeError, OSError, ValueError) as err:
+            raise IndexCorruptError(
+                f"{self.build_dir / FAISS_FILE} cannot be read ({err}): rebuild with `seedsearch build --full`."
+            ) from err
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class SearchEngine:
+    """Answers questions over one loaded index with one embedder, both loaded once."""
+
+    def __init__(
+        self,
+        index: LoadedIndex,
+        embedder: Embedder,
+        options: SearchOptions | None = None,
+        resolver: EntityResolver | None = None,
+    ) -> None:
+        index.manifest.check_model(embedder.model_id, embedder.dimension)
+        self.index = index
+        self.embedder = embedder
+        self.options = options or SearchOptions()
+        self.resolver = resolver or EntityResolver.default()
+
+    def search(
+        self, query: str, k: int = 5, mode: Mode = "hybrid", filters: SearchFilters | None = None
+    ) -> SearchResult:
+        return self.search_batch([query], k=k, mode=mode, filters=filters)[0]
+
+    def search_batch(
+        self, queries: Sequence[str], k: int = 5, mode: Mode = "hybrid", filters: SearchFilters | None = None
+    ) -> list[SearchResult]:
+        started = time.perf_counter()
+        filters = filters or SearchFilters()
+        allowed = self._allowed_ids(filters)
+        pool = max(self.options.candidates, k)
+        query_vectors = (
+            self.embedder.encode_queries(list(queries)) if mode != "lexical" else None
+        )
+        encoded_at = time.perf_counter()
+        results = []
+        for position, query in enumerate(queries):
+            tick = time.perf_counter()
+            vector = query_vectors[position] if query_vectors is not None else None
+            hits = self._search_one(query, vector, k, mode, pool, allowed)
+            own = time.perf_counter() - tick
+            shared = (encoded_at - started) / len(queries)
+            results.append(SearchResult(query, mode, round((own + shared) * 1000, 2), hits))
+        return results
+
+    # --- candidates -----------------------------------------------------------------------------------
+
+    def _allowed_ids(self, filters: SearchFilters) -> list[int] | None:
+        entity_ids: list[str] = []
+        if filters.entity:
+            entity_ids = self._entity_ids(filters.entity)
+        return self.index.store.filter_ids(filters.doc_id, filters.speaker, entity_ids)
+
+    def _entity_ids(self, name_or_id: str) -> list[str]:
+        try:
+            return [self.resolver.get(name_or_id).id]
+        except KeyError:
+            pass
+        found = {m.entity.id for m in self.resolver.find(name_or_id)}
+        if not found:
+            raise UnknownFilterError(
+                f"entity filter {name_or_id!r} is not a known country or organisation: use an id such as "
+                "'country:PL' or a name such as 'Poland' (see GET /facets)."
+            )
+        return sorted(found)
+
+    def _dense(self, vector: np.ndarray, pool: int, allowed: list[int] | None) -> dict[int, float]:
+        if allowed is None:
+            scores, ids = self.index.searcher.search(vector[None, :].astype(np.float32), pool)
+            return {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
+        return self._exact(vector, allowed, pool)
+
+    def _exact(self, vector: np.ndarray, passage_ids: Sequence[int], limit: int | None = None) -> dict[int, float]:
+        rows = [self.index.row_of[i] for i in passage_ids if i in self.index.row_of]
+        if not rows:
+            return {}
+        order = np.argsort(rows)
+        sorted_rows = np.asarray(rows)[order]
+        sims = np.asarray(self.index.vectors[sorted_rows], dtype=np.float32) @ vector
+        ids = self.index.ids[sorted_rows]
+        if limit is not None and len(sims) > limit:
+            top = np.argpartition(-sims, limit - 1)[:limit]
+            sims, ids = sims[top], ids[top]
+        return {int(i): float(s) for i, s in zip(ids, sims, strict=True)}
+
+    def _lexical_terms(self, query: str, intent: QuestionIntent) -> list[str]:
+        words = [w.lower() for w in _WORD.findall(query)]
+        terms = [w for w in words if w not in STOPWORDS]
+        for entity in intent.entities:
+            terms.extend(form.lower() for form in self.resolver.surface_forms(entity.id))
+        return list(dict.fromkeys(terms))
+
+    @staticmethod
+    def _match_expression(terms: Sequence[str]) -> str:
+        quoted = ['"' + t.replace('"', '""') + '"' for t in terms if t.strip()]
+        return " OR ".join(quoted)
+
+    # --- one query ------------------------------------------------------------------------------------
+
+    def _search_one(
+        self, query: str, vector: np.ndarray | None, k: int, mode: Mode, pool: int, allowed: list[int] | None
+    ) -> list[Hit]:
+        intent = parse_question(query, self.resolver)
+        terms = self._lexical_terms(query, intent)
+        dense: dict[int, float] = {}
+        lexical: dict[int, float] = {}
+        if mode != "lexical" and vector is not None:
+            dense = self._dense(vector, pool, allowed)
+        if mode != "dense":
+            lexical = dict(self.index.store.lexical(self._match_expression(terms), pool, allowed))
+        if mode == "hybrid":
+            # Score every candidate on both sides, so fusion never mistakes "not retrieved" for "no match".
+            missing_dense = [i for i in lexical if i not in dense]
+            if missing_dense and vector is not None:
+                dense.update(self._exact(vector, missing_dense))
+            missing_lexical = [i for i in dense if i not in lexical]
+            if missing_lexical and terms:
+                lexical.update(self.index.store.lexical(self._match_expression(terms), len(missing_lexical),
+                                                        missing_lexical))
+        fused = self._fuse(dense, lexical, mode)
+        if not fused:
+            return []
+        shortlist = sorted(fused, key=fused.__getitem__, reverse=True)[: max(pool, k)]
+        passages = self.index.store.passages(shortlist)
+        boosted = {
+            pid: fused[pid] + self._boost(intent, passages[pid]) for pid in shortlist if pid in passages
+        }
+        ranked = sorted(boosted, key=lambda pid: (-boosted[pid], pid))[:k]
+        return [
+            Hit(rank, round(boosted[pid], 6), passages[pid], self._highlight(passages[pid], terms, intent))
+            for rank, pid in enumerate(ranked, start=1)
+        ]
+
+    def _fuse(self, dense: dict[int, float], lexical: dict[int, float], mode: Mode) -> dict[int, float]:
+        if mode == "dense":
+            return dense
+        if mode == "lexical":
+            return lexical
+        if self.options.fusion == "rrf":
+            fused: dict[int, float] = {}
+            for scores in (dense, lexical):
+                for rank, pid in enumerate(sorted(scores, key=scores.__getitem__, reverse=True), start=1):
+                    fused[pid] = fused.get(pid, 0.0) + 1.0 / (self.options.rrf_k + rank)
+            return fused
+        dense_n = _normalise(dense)
+        lexical_n = _normalise(lexical)
+        w = self.options.dense_weight
+        return {
+            pid: w * dense_n.get(pid, 0.0) + (1 - w) * lexical_n.get(pid, 0.0) for pid in dense.keys() | lexical.keys()
+        }
+
+    def _boost(self, intent: QuestionIntent, passage: StoredPassage) -> float:
+        boost = 0.0
+        if intent.asks_statement and passage.statements and self.options.statement_weight:
+            statements = [Statement.from_dict(s) for s in passage.statements]
+            boost += self.options.statement_weight * statement_match(intent, statements)
+        if intent.entities and self.options.entity_weight:
+            asked = {e.id for e in intent.entities}
+            if asked & set(passage.entities):
+                boost += self.options.entity_weight * len(asked & set(passage.entities)) / len(asked)
+        return boost
+
+    # --- highlights -----------------------------------------------------------------------------------
+
+    def _highlight(
+        self, passage: StoredPassage, terms: Sequence[str], intent: QuestionIntent
+    ) -> tuple[tuple[int, int], ...]:
+        """The sentence of the passage that best answers the question, as offsets within the passage text."""
+        spans = split_sentences(passage.text)
+        if len(spans) <= 1:
+            return ((spans[0][0], spans[0][1]),) if spans else ((0, len(passage.text)),)
+        wanted = {_stem(t) for t in terms}
+        statements = [Statement.from_dict(s) for s in passage.statements]
+        speaking = (
+            [s for s in statements if statement_match(intent, [s]) > 0] if intent.asks_statement else []
+        )
+        best, best_score = spans[0], -1.0
+        for start, end in spans:
+            words = {_stem(w.lower()) for w in _WORD.findall(passage.text[start:end])}
+            score = float(len(words & wanted))
+            absolute = (passage.start + start, passage.start + end)
+            if any(s.start < absolute[1] and s.end > absolute[0] for s in speaking):
+                score += 3.0
+            if score > best_score:
+                best, best_score = (start, end), score
+        return (best,)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)]
+    return word
+
+
+def _normalise(scores: dict[int, float]) -> dict[int, float]:
+    """Min-max scaling to [0, 1] over one retriever's candidates."""
+    if not scores:
+        return {}
+    values = np.fromiter(scores.values(), dtype=np.float64)
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-12:
+        return dict.fromkeys(scores, 1.0)
+    return {pid: (value - low) / (high - low) for pid, value in scores.items()}
+
+
+def hit_to_dict(hit: Hit, resolver: EntityResolver) -> dict[str, Any]:
+    """The JSON shape of a hit shared by the API and `seedsearch search --json`."""
+    passage = hit.passage
+    speakers = []
+    for statement in passage.statements:
+        affiliations = list(statement.get("affiliations", []))
+        speakers.append(
+            {
+                "speaker": statement.get("speaker", ""),
+                "title": statement.get("title"),
+                "affiliations": affiliations,
+                "affiliation_names": [_entity_name(resolver, a) for a in affiliations],
+            }
+        )
+    unique_speakers = list({(s["speaker"], s["title"]): s for s in speakers}.values())
+    return {
+        "rank": hit.rank,
+        "score": hit.score,
+        "passage_id": passage.id,
+        "doc_id": passage.doc_id,
+        "title": passage.title,
+        "section": passage.section,
+        "text": passage.text,
+        "start": passage.start,
+        "end": passage.end,
+        "highlights": [{"start": s, "end": e} for s, e in hit.highlights],
+        "speakers": unique_speakers,
+        "entities": [{"id": e, "name": _entity_name(resolver, e)} for e in passage.entities],
+    }
+
+
+def _entity_name(resolver: EntityResolver, entity_id: str) -> str:
+    try:
+        return resolver.get(entity_id).name
+    except KeyError:
+        return entity_id

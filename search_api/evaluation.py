@@ -1,0 +1,183 @@
+"""Answer quality, measured through the same search path the API serves.
+
+Question sets (`../shared/eval/README.md`): hit@1, hit@3 and MRR@5 of the first answering passage.
+BEIR datasets: nDCG@10 and recall@100 over documents, a document ranked where its best passage ranks.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from search_api.engine import Mode, SearchEngine, hit_to_dict
+
+MAX_ANSWER_CHARS = 1000
+SearchFn = Callable[[Sequence[str], int], list[list[dict[str, Any]]]]
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
+
+
+def normalise(text: str) -> str:
+    """NFKC, straight quotes, folded white space and case, as the question-set format prescribes."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def answers(passage_text: str, gold: Sequence[str]) -> bool:
+    if len(passage_text) > MAX_ANSWER_CHARS:
+        return False
+    haystack = normalise(passage_text)
+    return any(normalise(phrase) in haystack for phrase in gold)
+
+
+@dataclass(frozen=True)
+class QuestionOutcome:
+    id: str
+    question: str
+    rank: int | None
+    top: list[str]
+
+
+@dataclass(frozen=True)
+class QuestionReport:
+    questions: int
+    hit_at_1: float
+    hit_at_3: float
+    mrr_at_5: float
+    outcomes: list[QuestionOutcome] = field(default_factory=list)
+
+    @property
+    def misses(self) -> list[QuestionOutcome]:
+        return [o for o in self.outcomes if o.rank != 1]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["misses"] = [asdict(m) for m in self.misses]
+        del data["outcomes"]
+        return data
+
+    def render(self) -> str:
+        lines = [
+            f"questions {self.questions}  hit@1 {self.hit_at_1:.3f}  hit@3 {self.hit_at_3:.3f}  "
+            f"MRR@5 {self.mrr_at_5:.3f}"
+        ]
+        for miss in self.misses:
+            where = f"rank {miss.rank}" if miss.rank else "not in top 5"
+            lines.append(f"  {miss.id}: {miss.question!r} -> {where}; first: {miss.top[0][:100] if miss.top else '-'}")
+        return "\n".join(lines)
+
+
+def engine_search(engine: SearchEngine, mode: Mode) -> SearchFn:
+    def run(queries: Sequence[str], k: int) -> list[list[dict[str, Any]]]:
+        results = engine.search_batch(list(queries), k=k, mode=mode)
+        return [[hit_to_dict(hit, engine.resolver) for hit in result.hits] for result in results]
+
+    return run
+
+
+def api_search(base_url: str, mode: Mode, api_key: str | None = None) -> SearchFn:
+    """Search through a running HTTP API, for measuring exactly what clients get."""
+    import httpx
+
+    headers = {"X-API-Key": api_key} if api_key else {}
+    client = httpx.Client(base_url=base_url, timeout=60, headers=headers)
+
+    def run(queries: Sequence[str], k: int) -> list[list[dict[str, Any]]]:
+        out = []
+        for query in queries:
+            response = client.post("/search", json={"query": query, "k": k, "mode": mode})
+            response.raise_for_status()
+            out.append(response.json()["results"])
+        return out
+
+    return run
+
+
+def evaluate_questions(search: SearchEngine | SearchFn, path: Path, *, mode: Mode = "hybrid") -> QuestionReport:
+    """hit@1, hit@3 and MRR@5 over a JSONL question set."""
+    run = engine_search(search, mode) if isinstance(search, SearchEngine) else search
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not items:
+        raise ValueError(f"{path} holds no questions: one JSON object a line, see ../shared/eval/README.md")
+    hits_per_question = run([item["question"] for item in items], 5)
+    outcomes = []
+    for item, hits in zip(items, hits_per_question, strict=True):
+        rank = next((h["rank"] for h in hits if answers(h["text"], item["gold"])), None)
+        outcomes.append(QuestionOutcome(item.get("id", ""), item["question"], rank, [h["text"] for h in hits[:3]]))
+    n = len(outcomes)
+    return QuestionReport(
+        questions=n,
+        hit_at_1=sum(o.rank == 1 for o in outcomes) / n,
+        hit_at_3=sum(o.rank is not None and o.rank <= 3 for o in outcomes) / n,
+        mrr_at_5=sum(1 / o.rank for o in outcomes if o.rank) / n,
+        outcomes=outcomes,
+    )
+
+
+@dataclass(frozen=True)
+class BeirReport:
+    dataset: str
+    split: str
+    queries: int
+    ndcg_at_10: float
+    recall_at_100: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def render(self) -> str:
+        return (
+            f"{self.dataset} ({self.split}, {self.queries} queries): nDCG@10 {self.ndcg_at_10:.4f}  "
+            f"recall@100 {self.recall_at_100:.4f}"
+        )
+
+
+def load_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
+    return qrels
+
+
+def evaluate_beir(
+    search: SearchEngine | SearchFn, folder: Path, *, split: str = "test", mode: Mode = "hybrid",
+    passages_per_query: int = 300,
+) -> BeirReport:
+    """nDCG@10 and recall@100 over documents of a BEIR dataset whose corpus is in the index."""
+    run = engine_search(search, mode) if isinstance(search, SearchEngine) else search
+    qrels_path = folder / "qrels" / f"{split}.tsv"
+    if not qrels_path.exists():
+        raise ValueError(f"{qrels_path} does not exist: pick a split that {folder / 'qrels'} has")
+    qrels = load_qrels(qrels_path)
+    queries = {}
+    with (folder / "queries.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            if record["_id"] in qrels:
+                queries[record["_id"]] = record["text"]
+    ids = sorted(queries)
+    ndcg = recall = 0.0
+    for start in range(0, len(ids), 64):
+        chunk = ids[start : start + 64]
+        for query_id, hits in zip(chunk, run([queries[q] for q in chunk], passages_per_query), strict=True):
+            ranking = list(dict.fromkeys(h["doc_id"] for h in hits))
+            ndcg += ndcg_at(ranking, qrels[query_id], 10)
+            relevant = {d for d, score in qrels[query_id].items() if score > 0}
+            recall += len(relevant & set(ranking[:100])) / len(relevant) if relevant else 0.0
+    n = len(ids)
+    return BeirReport(folder.name, split, n, ndcg / n if n else 0.0, recall / n if n else 0.0)
+
+
+def ndcg_at(ranking: Sequence[str], relevance: dict[str, int], k: int) -> float:
+    gains = [relevance.get(doc, 0) for doc in ranking[:k]]
+    dcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
+    ideal = sorted(relevance.values(), reverse=True)[:k]
+    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
