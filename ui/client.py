@@ -193,7 +193,10 @@ def _detail(response: httpx.Response) -> str:
         parts = []
         for item in detail:
             if isinstance(item, dict):
-                where = ".".join(str(p) for p in item.get("loc", ()) if p not in ("body", "query"))
+                loc = list(item.get("loc") or ())
+                if loc and loc[0] in ("body", "query", "path", "header"):  # where FastAPI looked, not what
+                    loc = loc[1:]
+                where = ".".join(str(p) for p in loc)
                 parts.append(f"{where}: {item.get('msg', '')}" if where else str(item.get("msg", "")))
             else:
                 parts.append(str(item))

@@ -137,6 +137,10 @@ def _options(values: list[str], current: str) -> list[str]:
     return options
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _format_built_at(value: str | None) -> str:
     if not value:
         return "unknown"
@@ -263,7 +267,7 @@ def _first_visit(health: Health) -> None:
         "answering sentence and shows who said it."
     )
     _examples("Try one of these:")
-    st.caption(f"Searching {health.documents:,} documents, {health.passages:,} passages.")
+    st.caption(f"Searching {_count(health.documents, 'document')}, {_count(health.passages, 'passage')}.")
 
 
 def _active_filters(request: SearchRequest, facets: Facets | None) -> str:

@@ -1,0 +1,153 @@
+"""The HTML the page builds from document text: highlights land on the right characters, nothing is markup."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.ui.fakes import TUSK, TUSK_SENTENCE, TUSK_TEXT, hit
+from ui.client import ContextPassage, Entity, Highlight, PassageContext, Speaker
+from ui.render import (
+    card_html,
+    chips_html,
+    context_html,
+    escape_text,
+    highlight_html,
+    merge_spans,
+    score_fraction,
+    speaker_label,
+)
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+
+
+def visible_text(fragment: str) -> str:
+    """What a browser shows for a fragment: tags dropped, ``<br>`` as newline, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment.replace("<br>", "\n")))
+
+
+def marked(fragment: str) -> list[str]:
+    """The visible text of each ``<mark>``."""
+    return [visible_text(m) for m in re.findall(r"<mark>(.*?)</mark>", fragment)]
+
+
+def test_highlight_wraps_exactly_the_answering_sentence() -> None:
+    start = TUSK_TEXT.index(TUSK_SENTENCE)
+    out = highlight_html(TUSK_TEXT, [Highlight(start, start + len(TUSK_SENTENCE))])
+    assert marked(out) == [TUSK_SENTENCE]
+    assert visible_text(out) == TUSK_TEXT
+
+
+def test_script_and_img_tags_become_text() -> None:
+    text = f"Before {SCRIPT} middle {IMG} after"
+    out = highlight_html(text, [Highlight(0, len(text))])
+    assert "<script" not in out and "<img" not in out
+    assert "&lt;script&gt;" in out and "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert visible_text(out) == text
+
+
+def test_highlight_inside_a_tag_does_not_produce_markup() -> None:
+    text = f"x {SCRIPT} y"
+    out = highlight_html(text, [Highlight(3, 10)])  # "script>" cut in the middle of the tag
+    assert "<script" not in out
+    assert marked(out) == [text[3:10]]
+
+
+def test_markdown_and_streamlit_directives_are_neutralised() -> None:
+    text = "*bold* _it_ [link](javascript:alert(1)) `code` $x^2$ :red[hot] ~~gone~~ a|b \\n"
+    out = escape_text(text)
+    for char in "*_[]`$:~|\\":
+        assert char not in out, char
+    assert visible_text(out) == text
+
+
+def test_newlines_become_line_breaks_so_the_html_stays_one_block() -> None:
+    out = escape_text("line one\n\n<b>line two</b>\r\n")
+    assert "\n" not in out and "\r" not in out
+    assert out.count("<br>") == 3
+    assert "<b>" not in out
+
+
+def test_quotes_are_escaped_for_attributes() -> None:
+    chips = chips_html([Speaker('Eve" onmouseover="alert(1)', None, (), ('x" y',))], [])
+    assert 'onmouseover="' not in chips
+    assert "&quot;" in chips
+
+
+def test_out_of_range_and_overlapping_highlights_are_tolerated() -> None:
+    text = "abcdefghij"
+    spans = [Highlight(8, 50), Highlight(-5, 2), Highlight(1, 4), Highlight(6, 6), Highlight(9, 3)]
+    assert merge_spans(spans, len(text)) == [(0, 4), (8, 10)]
+    out = highlight_html(text, spans)
+    assert marked(out) == ["abcd", "ij"]
+    assert visible_text(out) == text
+
+
+def test_no_highlights_leaves_the_text_plain() -> None:
+    assert highlight_html("a < b", []) == "a &lt; b"
+
+
+@given(
+    text=st.text(max_size=200),
+    spans=st.lists(st.tuples(st.integers(-10, 250), st.integers(-10, 250)), max_size=6),
+)
+def test_any_text_survives_escaping_and_highlighting(text: str, spans: list[tuple[int, int]]) -> None:
+    out = highlight_html(text, [Highlight(s, e) for s, e in spans])
+    # The only tags are ours; the visible text is the document text exactly.
+    assert set(re.findall(r"<(/?\w+)", out)) <= {"mark", "/mark", "br"}
+    assert visible_text(out) == text.replace("\r", "")
+    merged = merge_spans([Highlight(s, e) for s, e in spans], len(text))
+    assert marked(out) == [text[s:e].replace("\r", "") for s, e in merged]
+
+
+def test_card_shows_rank_title_section_score_people_and_highlight() -> None:
+    card = card_html(hit(rank=2, score=0.45), top_score=0.9)
+    assert '<span class="ss-rank">2</span>' in card
+    assert "US backs security guarantees for Ukraine" in card
+    assert "Future of Europe at stake" in card
+    assert "width:50%" in card
+    assert "Donald Tusk · Polish Prime Minister" in card
+    assert "Poland" in card and "United Kingdom" in card
+    assert marked(card) == [TUSK_SENTENCE]
+
+
+def test_card_escapes_the_title_and_section_too() -> None:
+    card = card_html(hit(title=SCRIPT, section=IMG, text=SCRIPT, highlights=()), top_score=1.0)
+    assert "<script" not in card and "<img" not in card
+
+
+def test_score_fraction_is_relative_to_the_best_and_bounded() -> None:
+    assert score_fraction(0.5, 1.0) == 0.5
+    assert score_fraction(2.0, 1.0) == 1.0
+    assert score_fraction(-0.3, 0.9) == 0.0
+    assert score_fraction(-0.2, -0.2) == 1.0  # dense scores can all be negative
+
+
+def test_speaker_label_skips_a_missing_title() -> None:
+    assert speaker_label(TUSK) == "Donald Tusk · Polish Prime Minister"
+    assert speaker_label(Speaker("Anonymous")) == "Anonymous"
+
+
+def test_chips_are_empty_without_people_or_entities() -> None:
+    assert chips_html([], []) == ""
+    assert 'title="country&#58;PL"' in chips_html([], [Entity("country:PL", "Poland")])  # id as tooltip
+
+
+def test_context_marks_the_hit_and_shows_each_section_once() -> None:
+    context = PassageContext(
+        "d",
+        "T",
+        (
+            ContextPassage(1, 0, "before", "Intro"),
+            ContextPassage(2, 1, "the <hit>", "Intro", is_hit=True),
+            ContextPassage(3, 2, "after", "Next"),
+        ),
+    )
+    out = context_html(context, [Highlight(4, 9)])
+    assert out.count("Intro") == 1 and out.count("Next") == 1
+    assert '<div class="ss-ctx-p ss-ctx-hit">the <mark>&lt;hit&gt;</mark></div>' in out
+    assert visible_text(out).index("before") < visible_text(out).index("after")
