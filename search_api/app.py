@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from indexer.embedding import Embedder, load_embedder
@@ -70,6 +71,43 @@ async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
+def get_holder(request: Request) -> IndexHolder:
+    return request.app.state.holder  # type: ignore[no-any-return]
+
+
+def get_engine(holder: Annotated[IndexHolder, Depends(get_holder)]) -> SearchEngine:
+    """The engine serving now; a request keeps it to the end even if a reload swaps in another."""
+    engine = holder.engine
+    if engine is None:
+        building = " (a build is running now)" if holder.building else ""
+        raise HTTPException(
+            503,
+            detail=f"no index loaded from {holder.index_dir}{building}: build one with "
+            f"`seedsearch build --index {holder.index_dir}`",
+        )
+    return engine
+
+
+HolderDep = Annotated[IndexHolder, Depends(get_holder)]
+EngineDep = Annotated[SearchEngine, Depends(get_engine)]
+
+
+def require_key(request: Request) -> None:
+    """With SEEDSEARCH_API_KEY set, the X-API-Key header must match it (compared in constant time)."""
+    expected: str | None = request.app.state.settings.api_key
+    if expected is None:
+        return
+    given = request.headers.get("x-api-key", "")
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode()):
+        raise HTTPException(401, detail="missing or wrong API key: send it in the X-API-Key header")
+
+
+def require_admin_key(request: Request) -> None:
+    if request.app.state.settings.api_key is None:
+        raise HTTPException(403, detail="admin endpoints are off: set SEEDSEARCH_API_KEY on the server")
+    require_key(request)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -89,6 +127,7 @@ def create_app(
             holder = IndexHolder(settings.index, model, engine_options(settings))
             holder.load(required=False)
         app.state.holder = holder
+        app.state.settings = settings
         holder.start_watching(settings.reload_interval_s)
         try:
             yield
@@ -107,38 +146,19 @@ def create_app(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"]
         )
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no endpoint at {request.url.path}: see /docs for the API"
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}: see /docs for the API"
+        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": _readable_errors(exc.errors())})
 
-    def require_key(request: Request) -> None:
-        if settings.api_key is None:
-            return
-        given = request.headers.get("x-api-key", "")
-        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), settings.api_key.encode()):
-            raise HTTPException(401, detail="missing or wrong API key: send it in the X-API-Key header")
-
-    def require_admin_key(request: Request) -> None:
-        if settings.api_key is None:
-            raise HTTPException(403, detail="admin endpoints are off: set SEEDSEARCH_API_KEY on the server")
-        require_key(request)
-
-    def get_holder(request: Request) -> IndexHolder:
-        return request.app.state.holder  # type: ignore[no-any-return]
-
-    def get_engine(holder: Annotated[IndexHolder, Depends(get_holder)]) -> SearchEngine:
-        engine = holder.engine
-        if engine is None:
-            building = " (a build is running now)" if holder.building else ""
-            raise HTTPException(
-                503,
-                detail=f"no index loaded from {holder.index_dir}{building}: build one with "
-                f"`seedsearch build --index {holder.index_dir}`",
-            )
-        return engine
-
-    HolderDep = Annotated[IndexHolder, Depends(get_holder)]
-    EngineDep = Annotated[SearchEngine, Depends(get_engine)]
     keyed = [Depends(require_key)]
 
     def run_search(engine: SearchEngine, request: schemas.SearchRequest) -> schemas.SearchResponse:

@@ -1,0 +1,172 @@
+"""The index directory: builds, manifests, atomic publishing, incremental updates, locks."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer import build as build_module
+from indexer.build import build_index
+from indexer.documents import NoDocumentsError
+from indexer.embedding import FakeEmbedder
+from indexer.store import (
+    CURRENT,
+    BuildLockedError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    Manifest,
+    build_lock,
+    resolve_build,
+)
+from search_api.engine import LoadedIndex, SearchEngine, SearchOptions
+
+
+def test_build_writes_a_self_describing_index(fake_index: Path) -> None:
+    build_dir = resolve_build(fake_index)
+    manifest = Manifest.read(build_dir)
+    assert manifest.model_id == "fake"
+    assert manifest.dimension == 32
+    assert manifest.documents == 3
+    assert manifest.passages > 10
+    assert manifest.normalized is True
+    assert len(manifest.sources_checksum) == 64
+    assert not list(build_dir.glob("*.pkl")) and not list(build_dir.glob("*.pickle"))
+    raw = json.loads((build_dir / "manifest.json").read_text())
+    assert raw["format_version"] == 1
+
+
+def test_loaded_passages_round_trip_to_document_offsets(fake_index: Path) -> None:
+    index = LoadedIndex(fake_index)
+    ids = [int(i) for i in index.ids]
+    passages = index.store.passages(ids)
+    assert len(passages) == len(ids)
+    for passage in passages.values():
+        document = index.store.document(passage.doc_id)
+        assert document is not None
+        assert document.text[passage.start : passage.end] == passage.text
+
+
+def test_index_built_with_another_model_is_refused_naming_both(fake_index: Path) -> None:
+    other = FakeEmbedder(dimension=16, model_id="other-model")
+    with pytest.raises(IndexMismatchError) as err:
+        SearchEngine(LoadedIndex(fake_index), other)
+    assert "fake" in str(err.value) and "other-model" in str(err.value)
+
+
+def test_dense_search_equals_brute_force(fake_index: Path, fake_embedder: FakeEmbedder) -> None:
+    index = LoadedIndex(fake_index)
+    engine = SearchEngine(index, fake_embedder, SearchOptions(statement_weight=0, entity_weight=0))
+    vectors = np.asarray(index.vectors)
+    for question in ["Who commands Nato forces in Europe?", "cocoa arrivals", "Greenland statement"]:
+        hits = engine.search(question, k=5, mode="dense").hits
+        query = fake_embedder.encode_queries([question])[0]
+        sims = vectors @ query
+        expected = sims[np.argsort(-sims)[:5]]
+        got = np.array([hit.score for hit in hits])
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_missing_index_says_how_to_build(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissingError, match="seedsearch build"):
+        LoadedIndex(tmp_path / "nowhere")
+
+
+def test_unchanged_sources_are_not_rebuilt(fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder) -> None:
+    before = resolve_build(fake_index)
+    report = build_index([seed_copy], fake_index, fake_embedder)
+    assert report.up_to_date
+    assert resolve_build(fake_index) == before
+
+
+def test_incremental_rebuild_embeds_only_changed_documents(
+    fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder
+) -> None:
+    (seed_copy / "cocoa.txt").write_text("Cocoa prices fell sharply on Monday, traders said.\n", encoding="utf-8")
+    (seed_copy / "script.md").unlink()
+    (seed_copy / "new.txt").write_text("Wheat exports from Argentina rose in March.\n", encoding="utf-8")
+    report = build_index([seed_copy], fake_index, fake_embedder)
+    assert report.embedded_documents == 2
+    assert report.reused_documents == 1
+    assert report.removed_documents == 1
+    full = build_index([seed_copy], fake_index.parent / "full", fake_embedder, full=True)
+    incremental = LoadedIndex(fake_index)
+    rebuilt = LoadedIndex(full.index_dir)
+    assert incremental.manifest.passages == rebuilt.manifest.passages
+    assert incremental.store.document("script.md") is None
+    engine_a = SearchEngine(incremental, fake_embedder)
+    engine_b = SearchEngine(rebuilt, fake_embedder)
+    for question in ["cocoa prices", "wheat exports Argentina", "What did Poland say?"]:
+        texts_a = [h.passage.text for h in engine_a.search(question, k=3).hits]
+        texts_b = [h.passage.text for h in engine_b.search(question, k=3).hits]
+        assert texts_a == texts_b
+
+
+def test_failed_build_leaves_the_published_index_as_it_was(
+    fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = resolve_build(fake_index)
+    (seed_copy / "extra.txt").write_text("A new document about rice harvests.\n", encoding="utf-8")
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(build_module, "save_vector_index", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_index([seed_copy], fake_index, fake_embedder)
+    assert resolve_build(fake_index) == before
+    assert not [p for p in (fake_index / "builds").iterdir() if p.name.startswith(".tmp-")]
+    assert LoadedIndex(fake_index).manifest.documents == 3
+
+
+def test_no_documents_is_an_error_and_keeps_the_index(
+    fake_index: Path, tmp_path: Path, fake_embedder: FakeEmbedder
+) -> None:
+    before = resolve_build(fake_index)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(NoDocumentsError):
+        build_index([empty], fake_index, fake_embedder)
+    assert resolve_build(fake_index) == before
+
+
+def test_second_build_of_the_same_index_is_refused_while_one_runs(
+    fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder
+) -> None:
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with build_lock(fake_index):
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert holding.wait(5)
+        (seed_copy / "more.txt").write_text("Another story.\n", encoding="utf-8")
+        with pytest.raises(BuildLockedError, match="another build"):
+            build_index([seed_copy], fake_index, fake_embedder)
+    finally:
+        release.set()
+        thread.join()
+    report = build_index([seed_copy], fake_index, fake_embedder, wait_s=5)
+    assert report.documents == 4
+
+
+def test_edited_manifest_is_refused(fake_index: Path) -> None:
+    manifest_path = resolve_build(fake_index) / "manifest.json"
+    manifest_path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="manifest.json"):
+        LoadedIndex(fake_index)
+
+
+def test_publish_is_a_symlink_swap(fake_index: Path) -> None:
+    link = fake_index / CURRENT
+    assert link.is_symlink()
+    assert (link / "manifest.json").exists()
