@@ -140,6 +140,7 @@ _ROLE_ALIASES: dict[str, str] = {
     "negotiators": "negotiator",
     "diplomats": "diplomat",
     "central banker": "central bank",
+    "pm": "prime minister",
 }
 # Single words that head a person's title; a capitalised run is "<title> <name>" split after the last one.
 _TITLE_HEADS = frozenset(
@@ -440,9 +441,7 @@ def _split_sentences(
     for m in _BOUNDARY.finditer(text):
         split = m.end()
         word = _LAST_WORD.search(text, max(0, m.start() - 12), m.start())
-        if word and (
-            word.group(1) in _ABBREVIATIONS or (len(word.group(1)) == 1 and word.group(1).isupper())
-        ):
+        if word and (word.group(1) in _ABBREVIATIONS or (len(word.group(1)) == 1 and word.group(1).isupper())):
             continue
         if _inside(quotes, m.start(1)) and _inside(quotes, split):
             continue
@@ -537,9 +536,7 @@ def _walk_back(doc: _Doc, lo: int, hi: int) -> tuple[int, int] | None:
         i -= 1
     if first is None:
         return None
-    while first < len(toks) and (
-        toks[first][0] in _PREPOSITIONS or toks[first][0] in (",", "and", "'s", "’s")
-    ):
+    while first < len(toks) and (toks[first][0] in _PREPOSITIONS or toks[first][0] in (",", "and", "'s", "’s")):
         first += 1
     if first >= len(toks):
         return None
@@ -556,9 +553,7 @@ def _walk_forward(doc: _Doc, lo: int, hi: int) -> tuple[int, int] | None:
             continue
         if _np_word(tok) or _entity_at(doc, s, e) is not None or (tok in ("'s", "’s") and last is not None):
             last = i
-        elif (
-            tok in ("of", "for", "to") and last is not None and nxt and (_np_word(nxt) or nxt in _DETERMINERS)
-        ):
+        elif tok in ("of", "for", "to") and last is not None and nxt and (_np_word(nxt) or nxt in _DETERMINERS):
             continue
         elif tok in _DETERMINERS and last is not None and toks[i - 1][0] in ("of", "for", "to"):
             continue
@@ -646,9 +641,7 @@ def _analyse(doc: _Doc, start: int, end: int, pos: int) -> _Speaker | None:
     low = phrase.lower()
     prep = None
     for m in re.finditer(r"\s(of|for|from|to|in|at|by)\s", phrase):
-        inside_title = any(
-            t in low and low.index(t) < m.start() < low.index(t) + len(t) for t in _TITLE_PHRASES
-        )
+        inside_title = any(t in low and low.index(t) < m.start() < low.index(t) + len(t) for t in _TITLE_PHRASES)
         if not inside_title:
             prep = m
             break
@@ -660,22 +653,28 @@ def _analyse(doc: _Doc, start: int, end: int, pos: int) -> _Speaker | None:
         if (
             prep.group(1) in ("of", "for", "from", "by")
             or (prep.group(1) == "to" and re.search(r"advis|aide|spokes|assistant|secretary", head.lower()))
-            or (
-                prep.group(1) == "in"
-                and re.search(r"(officials|sources|authorities|government|police)$", head, re.I)
-            )
+            or (prep.group(1) == "in" and re.search(r"(officials|sources|authorities|government|police)$", head, re.I))
         ):
             for a in _affiliations(doc, comp_start, end) + list(related.affiliations if related else ()):
                 if a not in affiliations:
                     affiliations.append(a)
         countries = [a for a in affiliations if a.startswith("country:")]
-        kind = "group" if len(countries) > 1 or re.search(r"s$", head) else "person"
+        head_words = head.split()
+        if (
+            len(head_words) >= 2
+            and not _title_end(head)
+            and all(w[:1].isupper() or w in _PARTICLES for w in head_words)
+            and not _mentions_in(doc, start, start + prep.start())
+        ):  # "Kevin Boakes of Greenwell Montagu": a named person and where they work
+            person = _register(doc, head, _clean_title(phrase[prep.start() :]), affiliations, pos)
+            return _Speaker(person.name, person.title, tuple(person.affiliations), "person")
+        kind = "group" if len(countries) > 1 or head.endswith("s") else "person"
         return _Speaker(phrase.strip(), _clean_title(head) or None, tuple(affiliations), kind)
     # "<title> <name>", "<name>", "<entity>", "<title>".
     t_end = _title_end(phrase)
     title_part, name_part = phrase[:t_end].strip(), phrase[t_end:].strip()
     name_words = [w for w in name_part.split() if w not in _HONORIFICS]
-    mention_in_name = [m for m in doc.mentions if start + t_end <= m.start and m.end <= end]
+    mention_in_name = [m for m in _mentions_in(doc, start + t_end, end) if m.end <= end]
     if name_words and not mention_in_name and all(w[:1].isupper() or w in _PARTICLES for w in name_words):
         name = _strip_possessive(" ".join(name_words))
         if len(name_words) == 1 and not title_part:
@@ -694,9 +693,7 @@ def _analyse(doc: _Doc, start: int, end: int, pos: int) -> _Speaker | None:
     if mention_in_name and not title_part and any(m.surface == only_entities for m in mention_in_name):
         return _Speaker(only_entities, None, tuple(affiliations), "entity")
     if title_part and not name_part:
-        kind = (
-            "group" if re.search(r"s$", words[-1]) and words[-1].lower() not in ("chancellor",) else "person"
-        )
+        kind = "group" if re.search(r"s$", words[-1]) and words[-1].lower() not in ("chancellor",) else "person"
         return _Speaker(phrase.strip(), _clean_title(phrase), tuple(affiliations), kind)
     if any(_strip_possessive(w).lower() in _AGENT_NOUNS for w in words) or affiliations:
         kind = "group" if len([a for a in affiliations if a.startswith("country:")]) > 1 else "other"
@@ -715,10 +712,7 @@ def _scan_people(doc: _Doc) -> None:
     """Register everyone introduced with a name ("French Chief of Defence Staff Fabien Mandon")."""
     for m in _NAME_RUN.finditer(doc.masked):
         words = m.group().split()
-        if (
-            all(_strip_possessive(w) in _CAP_STOP or _entity_at(doc, 0, 0) for w in words[:1])
-            and len(words) < 2
-        ):
+        if all(_strip_possessive(w) in _CAP_STOP or _entity_at(doc, 0, 0) for w in words[:1]) and len(words) < 2:
             continue
         span = _walk_back(doc, max(0, m.start() - 80), m.end())
         if span is None:
@@ -805,9 +799,7 @@ def _verb_allowed(doc: _Doc, match: re.Match[str]) -> bool:
         return False
     head = verb.split()[0]
     if head in _VERBS_BASE or head == "call":
-        return (
-            prev.lower() in _BASE_OK_BEFORE or (prev.endswith("s") and prev.islower()) or prev[:1].isupper()
-        )
+        return prev.lower() in _BASE_OK_BEFORE or prev.endswith("s")
     return True
 
 
@@ -852,9 +844,7 @@ def attribute_statements(text: str, resolver: EntityResolver | None = None) -> l
                 continue
             verb = " ".join(match.group().split())
             span_start = _quote_start(doc, s_start)
-            in_sentence.append(
-                Statement(speaker.name, speaker.title, speaker.affiliations, span_start, s_end, verb)
-            )
+            in_sentence.append(_statement(speaker.name, speaker.title, speaker.affiliations, span_start, s_end, verb))
         if in_sentence:
             by_sentence[index] = in_sentence
     return _attach_quotes(doc, by_sentence)
@@ -941,9 +931,7 @@ def _attach_quotes(doc: _Doc, by_sentence: dict[int, list[Statement]]) -> list[S
         if index not in by_sentence and _has_speech_quote(doc, s_start, s_end):
             nxt = by_sentence.get(index + 1)
             before = by_sentence.get(index - 1)
-            refers_back = index + 1 < len(doc.sentences) and _REFERS_BACK.match(
-                doc.text, doc.sentences[index + 1][0]
-            )
+            refers_back = index + 1 < len(doc.sentences) and _REFERS_BACK.match(doc.text, doc.sentences[index + 1][0])
             source = nxt if nxt and (refers_back or not before) else before
             if source:
                 first = source[0]
@@ -952,6 +940,14 @@ def _attach_quotes(doc: _Doc, by_sentence: dict[int, list[Statement]]) -> list[S
                 ]
         out.extend(by_sentence.get(index, []))
     return out
+
+
+def _statement(
+    speaker: str, title: str | None, affiliations: tuple[str, ...], start: int, end: int, verb: str
+) -> Statement:
+    return Statement(
+        " ".join(speaker.split()), " ".join(title.split()) if title else None, affiliations, start, end, verb
+    )
 
 
 # --- questions ----------------------------------------------------------------------------------------------
@@ -967,14 +963,13 @@ _ASKS_STATEMENT = re.compile(
     r"asked|deny|denied|vow|vowed|write|wrote|add|added|mean|meant)\b",
     re.IGNORECASE,
 )
+_SPEAKER_PREP = re.compile(r"\s(?:of|to|for|from|in|at|by)\s")
 _QUESTION_WORDS = frozenset(
     "What Who Whom Whose How Why When Where Which Did Does Do Is Are Was Were Has Have Had Will Would Could "
     "Should Can Tell Give List Show Say According".split()
 )
 _ROLE_RE = re.compile(
-    r"\b("
-    + "|".join(sorted({*ROLE_SYNONYMS, *_ROLE_ALIASES}, key=len, reverse=True)).replace(" ", r"\s+")
-    + r")\b",
+    r"\b(" + "|".join(sorted({*ROLE_SYNONYMS, *_ROLE_ALIASES}, key=len, reverse=True)).replace(" ", r"\s+") + r")\b",
     re.IGNORECASE,
 )
 
@@ -1018,6 +1013,12 @@ def _role_pattern(role: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(re.escape(s) for s in synonyms) + r")\b")
 
 
+def _split_head(speaker: str) -> tuple[str, str]:
+    """Split "an adviser to mr macron" into ("an adviser", "mr macron"): the head is who speaks."""
+    m = _SPEAKER_PREP.search(speaker)
+    return (speaker[: m.start()], speaker[m.end() :]) if m else (speaker, "")
+
+
 def statement_match(intent: QuestionIntent, statements: Sequence[Statement]) -> float:
     """How well one passage's statements answer "what did <party> say" (0..1).
 
@@ -1034,11 +1035,13 @@ def statement_match(intent: QuestionIntent, statements: Sequence[Statement]) -> 
     best = 0.0
     for st in statements:
         score = 0.0
-        speaker_words = [_strip_possessive(w).lower() for w in st.speaker.split()]
         if names:
-            if any(speaker_words and speaker_words[-1] == n for n in names):
+            head, rest = _split_head(st.speaker.lower())
+            head_words = [_strip_possessive(w) for w in head.split()]
+            rest_words = [_strip_possessive(w) for w in rest.split()]
+            if any(head_words and head_words[-1] == n for n in names):
                 score = 1.0
-            elif any(n in speaker_words for n in names):
+            elif any(n in head_words or n in rest_words for n in names):
                 score = 0.6
         hit = wanted & set(st.affiliations)
         if hit:

@@ -122,9 +122,7 @@ class EntityResolver:
             raise ValueError("no surface forms given: an EntityResolver needs at least one form")
         # Longest forms first inside the trie is implicit: optional tails are greedy.
         self._cased = re.compile(r"(?<![\w.])(?:" + _trie_regex(self._by_form) + r")(?![\w])")
-        self._caseless = re.compile(
-            r"(?<![\w.])(?:" + _trie_regex(self._by_lower) + r")(?![\w])", re.IGNORECASE
-        )
+        self._caseless = re.compile(r"(?<![\w.])(?:" + _trie_regex(self._by_lower) + r")(?![\w])", re.IGNORECASE)
 
     @classmethod
     @functools.cache
@@ -146,9 +144,7 @@ class EntityResolver:
         try:
             return self._entities[entity_id]
         except KeyError:
-            raise KeyError(
-                f"unknown entity id {entity_id!r}; ids look like 'country:PL' or 'org:EU'"
-            ) from None
+            raise KeyError(f"unknown entity id {entity_id!r}; ids look like 'country:PL' or 'org:EU'") from None
 
     def surface_forms(self, entity_id: str) -> list[str]:
         """Names, short names, demonyms and capital or seat of an entity, for query expansion."""
@@ -174,8 +170,11 @@ class EntityResolver:
         mentions = self._scan(text, caseless=False)
         if len(text) <= _SHORT_TEXT:
             taken = [(m.start, m.end) for m in mentions]
-            extra = [m for m in self._scan(text, caseless=True)
-                     if m.surface.islower() and not any(s < m.end and m.start < e for s, e in taken)]
+            extra = [
+                m
+                for m in self._scan(text, caseless=True)
+                if m.surface.islower() and not any(s < m.end and m.start < e for s, e in taken)
+            ]
             mentions = sorted(mentions + extra, key=lambda m: m.start)
         return mentions
 

@@ -45,6 +45,20 @@ EXTRA_COUNTRY_FORMS: dict[str, list[str]] = {
     "VA": ["Vatican", "Holy See"],
 }
 
+# Seats of government used for the government itself ("the Kremlin said"). General news usage.
+GOVERNMENT_SEATS: dict[str, list[str]] = {
+    "RU": ["Kremlin"],
+    "US": ["White House", "Pentagon", "State Department", "Capitol Hill", "Federal Reserve"],
+    "GB": ["Downing Street", "Whitehall", "Foreign Office", "Bank of England"],
+    "FR": ["Elysee", "Élysée", "Elysee Palace", "Élysée Palace", "Quai d'Orsay"],
+    "DE": ["Bundestag", "Bundesbank"],
+    "IL": ["Knesset"],
+    "PL": ["Sejm"],
+    "CN": ["Zhongnanhai"],
+    "IR": ["Majlis"],
+    "KR": ["Blue House"],
+}
+
 # English person nouns for demonyms whose adjective does not pluralise with -s (Polish -> Pole, Poles).
 IRREGULAR_DEMONYM_NOUNS: dict[str, list[str]] = {
     "PL": ["Pole", "Poles"],
@@ -76,43 +90,92 @@ AMBIGUOUS_CAPITALS = {"Victoria", "Male", "Kingston", "Hamilton", "Douglas", "St
 # Major international organisations: no maintained package lists their names and abbreviations.
 # Fields: id suffix, canonical name, forms (case-sensitive abbreviations included), parent organisation ids.
 ORGANISATIONS: list[tuple[str, str, list[str], list[str]]] = [
-    ("EU", "European Union", ["European Union", "EU", "E.U.", "European Community", "European Communities",
-                              "European Economic Community", "EEC", "EC", "Brussels"], []),
+    (
+        "EU",
+        "European Union",
+        [
+            "European Union",
+            "EU",
+            "E.U.",
+            "European Community",
+            "European Communities",
+            "European Economic Community",
+            "EEC",
+            "EC",
+            "Brussels",
+        ],
+        [],
+    ),
     ("EC", "European Commission", ["European Commission", "EU Commission", "EC Commission"], ["org:EU"]),
     ("EP", "European Parliament", ["European Parliament"], ["org:EU"]),
     ("EUCO", "European Council", ["European Council", "Council of the European Union"], ["org:EU"]),
     ("ECB", "European Central Bank", ["European Central Bank", "ECB"], ["org:EU"]),
-    ("NATO", "NATO", ["NATO", "Nato", "North Atlantic Treaty Organization",
-                      "North Atlantic Treaty Organisation", "Atlantic Alliance"], []),
+    (
+        "NATO",
+        "NATO",
+        [
+            "NATO",
+            "Nato",
+            "North Atlantic Treaty Organization",
+            "North Atlantic Treaty Organisation",
+            "Atlantic Alliance",
+        ],
+        [],
+    ),
     ("UN", "United Nations", ["United Nations", "UN", "U.N."], []),
     ("UNSC", "UN Security Council", ["Security Council", "UNSC"], ["org:UN"]),
-    ("WHO", "World Health Organization", ["World Health Organization", "World Health Organisation", "WHO"],
-     ["org:UN"]),
-    ("IAEA", "International Atomic Energy Agency", ["International Atomic Energy Agency", "IAEA"],
-     ["org:UN"]),
+    ("WHO", "World Health Organization", ["World Health Organization", "World Health Organisation", "WHO"], ["org:UN"]),
+    ("IAEA", "International Atomic Energy Agency", ["International Atomic Energy Agency", "IAEA"], ["org:UN"]),
     ("UNHCR", "UN refugee agency", ["UNHCR", "UN High Commissioner for Refugees"], ["org:UN"]),
-    ("ICJ", "International Court of Justice", ["International Court of Justice", "ICJ", "World Court"],
-     ["org:UN"]),
+    ("ICJ", "International Court of Justice", ["International Court of Justice", "ICJ", "World Court"], ["org:UN"]),
     ("FAO", "Food and Agriculture Organization", ["Food and Agriculture Organization", "FAO"], ["org:UN"]),
     ("UNCTAD", "UN Conference on Trade and Development", ["UNCTAD", "Unctad"], ["org:UN"]),
     ("IMF", "International Monetary Fund", ["International Monetary Fund", "IMF"], []),
     ("WB", "World Bank", ["World Bank"], []),
     ("WTO", "World Trade Organization", ["World Trade Organization", "World Trade Organisation", "WTO"], []),
-    ("GATT", "General Agreement on Tariffs and Trade", ["General Agreement on Tariffs and Trade", "GATT"],
-     []),
-    ("OPEC", "OPEC", ["Organization of the Petroleum Exporting Countries",
-                      "Organisation of the Petroleum Exporting Countries",
-                      "Organization of Petroleum Exporting Countries", "OPEC", "Opec"], []),
-    ("OECD", "OECD", ["Organisation for Economic Co-operation and Development",
-                      "Organization for Economic Cooperation and Development", "OECD"], []),
+    ("GATT", "General Agreement on Tariffs and Trade", ["General Agreement on Tariffs and Trade", "GATT"], []),
+    (
+        "OPEC",
+        "OPEC",
+        [
+            "Organization of the Petroleum Exporting Countries",
+            "Organisation of the Petroleum Exporting Countries",
+            "Organization of Petroleum Exporting Countries",
+            "OPEC",
+            "Opec",
+        ],
+        [],
+    ),
+    (
+        "OECD",
+        "OECD",
+        [
+            "Organisation for Economic Co-operation and Development",
+            "Organization for Economic Cooperation and Development",
+            "OECD",
+        ],
+        [],
+    ),
     ("G7", "Group of Seven", ["Group of Seven", "G7", "G-7"], []),
     ("G20", "Group of 20", ["Group of 20", "Group of Twenty", "G20", "G-20"], []),
     ("AU", "African Union", ["African Union"], []),
-    ("ASEAN", "ASEAN", ["Association of Southeast Asian Nations", "Association of South East Asian Nations",
-                        "ASEAN", "Asean"], []),
+    (
+        "ASEAN",
+        "ASEAN",
+        ["Association of Southeast Asian Nations", "Association of South East Asian Nations", "ASEAN", "Asean"],
+        [],
+    ),
     ("ARAB_LEAGUE", "Arab League", ["Arab League", "League of Arab States"], []),
-    ("OSCE", "OSCE", ["Organization for Security and Co-operation in Europe",
-                      "Organisation for Security and Co-operation in Europe", "OSCE"], []),
+    (
+        "OSCE",
+        "OSCE",
+        [
+            "Organization for Security and Co-operation in Europe",
+            "Organisation for Security and Co-operation in Europe",
+            "OSCE",
+        ],
+        [],
+    ),
     ("COE", "Council of Europe", ["Council of Europe"], []),
     ("ICC", "International Criminal Court", ["International Criminal Court"], []),
     ("GCC", "Gulf Cooperation Council", ["Gulf Cooperation Council", "Gulf Co-operation Council", "GCC"], []),
@@ -190,8 +253,15 @@ def build() -> list[dict]:
         code = country.alpha_2
         row, ci, gn = coco.get(code, {}), info.get(code, {}), geo.get(code, {})
         name = row.get("name_short") or getattr(country, "common_name", None) or country.name
-        names = [country.name, getattr(country, "common_name", None), getattr(country, "official_name", None),
-                 row.get("name_short"), row.get("name_official"), ci.get("name"), gn.get("name")]
+        names = [
+            country.name,
+            getattr(country, "common_name", None),
+            getattr(country, "official_name", None),
+            row.get("name_short"),
+            row.get("name_official"),
+            ci.get("name"),
+            gn.get("name"),
+        ]
         iso_codes = {code, country.alpha_3}
         for alt in ci.get("altSpellings", []):
             alt = alt.strip()
@@ -209,6 +279,7 @@ def build() -> list[dict]:
                     capitals.append(re.sub(r"\s+D\.C\.$", "", capital))
         forms = [*names, *adjectives, *(n for a in adjectives for n in _demonym_nouns(a)), *capitals]
         forms += EXTRA_COUNTRY_FORMS.get(code, []) + IRREGULAR_DEMONYM_NOUNS.get(code, [])
+        forms += GOVERNMENT_SEATS.get(code, [])
         countries[code] = {
             "id": f"country:{code}",
             "name": "Türkiye" if code == "TR" else name,
@@ -220,11 +291,21 @@ def build() -> list[dict]:
         }
     if "XK" not in countries and "XK" in coco:
         row = coco["XK"]
-        countries["XK"] = {"id": "country:XK", "name": row["name_short"], "kind": "country",
-                           "population": int(geo.get("XK", {}).get("population") or 0), "sovereign": True,
-                           "forms": [row["name_short"], row["name_official"], "Kosovar", "Kosovars",
-                                     geo.get("XK", {}).get("capital", "")],
-                           "capitals": [geo.get("XK", {}).get("capital", "")]}
+        countries["XK"] = {
+            "id": "country:XK",
+            "name": row["name_short"],
+            "kind": "country",
+            "population": int(geo.get("XK", {}).get("population") or 0),
+            "sovereign": True,
+            "forms": [
+                row["name_short"],
+                row["name_official"],
+                "Kosovar",
+                "Kosovars",
+                geo.get("XK", {}).get("capital", ""),
+            ],
+            "capitals": [geo.get("XK", {}).get("capital", "")],
+        }
 
     # One owner per surface form: organisations first, then sovereign and more populous countries.
     owner: dict[str, str] = {}
@@ -248,15 +329,19 @@ def build() -> list[dict]:
                 owner[form] = country["id"]
                 kept.append(form)
         if kept:
-            entities.append({"id": country["id"], "name": country["name"], "kind": "country", "forms": kept,
-                             "parents": []})
+            entities.append(
+                {"id": country["id"], "name": country["name"], "kind": "country", "forms": kept, "parents": []}
+            )
     return entities
 
 
 def main() -> None:
     entities = build()
-    OUT.write_text(json.dumps({"generated_by": "indexer.data.make_entities", "entities": entities},
-                              ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    OUT.write_text(
+        json.dumps({"generated_by": "indexer.data.make_entities", "entities": entities}, ensure_ascii=False, indent=1)
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"wrote {len(entities)} entities, {sum(len(e['forms']) for e in entities)} forms to {OUT}")
 
 
