@@ -35,8 +35,8 @@ _WORD_BEFORE = re.compile(r"([A-Za-z]+)[ \t]+$")
 _WORD_AFTER = re.compile(r"^[ \t]+([A-Z][a-z]+)")
 # A capitalised word that does not start a sentence: the text uses capitals for names.
 _MID_CAPITAL = re.compile(r"[^\s.!?\"“(:]\s*(?<![\w'’])[A-Z]")
-# Texts up to this length (questions) are also matched case-insensitively ("What did poland say?").
-_SHORT_TEXT = 300
+# Questions up to this length also match lower-case names ("What did poland say about the EU?").
+_SHORT_QUESTION = 300
 
 
 @dataclass(frozen=True)
@@ -164,11 +164,15 @@ class EntityResolver:
         return self._entities[entity_id] if entity_id else None
 
     def find(self, text: str) -> list[EntityMention]:
-        """Every entity mention in ``text``, left to right, with character offsets into ``text``."""
+        """Every entity mention in ``text``, left to right, with character offsets into ``text``.
+
+        Text that uses capitals for names is matched case-sensitively; text without them (or a short question)
+        also matches lower-case names, except forms that are common English words ("us", "who").
+        """
         if _looks_caseless(text):
             return self._scan(text, caseless=True)
         mentions = self._scan(text, caseless=False)
-        if len(text) <= _SHORT_TEXT:
+        if len(text) <= _SHORT_QUESTION and text.rstrip().endswith("?"):
             taken = [(m.start, m.end) for m in mentions]
             extra = [
                 m

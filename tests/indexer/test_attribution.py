@@ -1,0 +1,306 @@
+"""Statement attribution: who said what, for whom, and how well a passage answers "what did X say"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from indexer.attribution import (
+    QuestionIntent,
+    Statement,
+    attribute_statements,
+    parse_question,
+    statement_match,
+)
+from indexer.entities import EntityResolver
+
+REPO = Path(__file__).resolve().parents[2]
+SEED = REPO / "seeds" / "000_2ab4845599296aef.txt"
+REUTERS = REPO.parent / "shared" / "datasets" / "reuters21578" / "reuters.jsonl"
+
+SEVEN = tuple(f"country:{c}" for c in ("FR", "DE", "IT", "PL", "ES", "GB", "DK"))
+
+
+@pytest.fixture(scope="module")
+def seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def seed_statements(seed_text: str) -> list[Statement]:
+    return attribute_statements(seed_text)
+
+
+def covering(statements: list[Statement], text: str, phrase: str) -> list[Statement]:
+    """Statements whose span contains ``phrase``."""
+    at = text.index(phrase)
+    return [s for s in statements if s.start <= at and at + len(phrase) <= s.end]
+
+
+def only(statements: list[Statement], text: str, phrase: str) -> Statement:
+    found = covering(statements, text, phrase)
+    assert len(found) == 1, (phrase, found)
+    return found[0]
+
+
+# --- the seed article ---------------------------------------------------------------------------------------
+
+
+def test_tusk_speaks_for_poland(seed_text: str, seed_statements: list[Statement]) -> None:
+    st = only(seed_statements, seed_text, "remained sceptical about Russia's intentions")
+    assert st.speaker == "Donald Tusk"
+    assert st.title == "Polish Prime Minister"
+    assert st.affiliations == ("country:PL",)
+    assert st.verb == "welcomed"
+
+
+def test_he_said_after_a_quote_goes_to_the_last_speaker(seed_text: str, seed_statements: list[Statement]) -> None:
+    st = only(seed_statements, seed_text, "as strong as anyone has ever seen")
+    assert st.speaker == "Steve Witkoff"  # not President Donald Trump, named later in the sentence before
+    assert st.title == "US special envoy"
+    assert st.affiliations == ("country:US",)
+    assert seed_text[st.start : st.end].startswith("“Those security protocols")
+
+
+def test_office_of_a_person_named_earlier(seed_text: str, seed_statements: list[Statement]) -> None:
+    st = only(seed_statements, seed_text, "supports the political efforts to establish lasting peace")
+    assert st.speaker == "Fabien Mandon"
+    assert st.title == "French Chief of Defence Staff"
+    assert st.affiliations == ("country:FR",)
+
+
+def test_joint_statement_names_all_signatories(seed_text: str, seed_statements: list[Statement]) -> None:
+    st = only(seed_statements, seed_text, "Greenland belongs to its people")
+    assert st.speaker.startswith("leaders of France")
+    assert st.affiliations == SEVEN
+    follow_up = only(seed_statements, seed_text, "principles of the UN Charter")
+    assert follow_up.affiliations == SEVEN  # an unattributed quote continues the statement before it
+
+
+def test_commission_president_speaks_for_the_commission_and_the_eu(
+    seed_text: str, seed_statements: list[Statement]
+) -> None:
+    st = only(seed_statements, seed_text, "Our goal is clear")
+    assert st.speaker == "Ursula von der Leyen"
+    assert st.verb == "wrote"
+    assert st.title == "European Commission President"
+    assert set(st.affiliations) == {"org:EC", "org:EU"}
+
+
+@pytest.mark.parametrize(
+    ("phrase", "speaker", "affiliation"),
+    [
+        ("We are preparing important political steps", "Volodymyr Zelenskyy", "country:UA"),
+        ("15 years had been agreed to", "Volodymyr Zelenskyy", "country:UA"),
+        ("future of European security as a whole", "Gitanas Nauseda", "country:LT"),
+        ("paves the way for the legal framework", "Keir Starmer", "country:GB"),
+        ("cannot be safe without guarantees", "Kyiv", "country:UA"),
+        ("exclude Ukraine from military alliances", "Moscow", "country:RU"),
+        ("fortress belt in the Donbas", "Russia", "country:RU"),
+    ],
+)
+def test_other_seed_speakers(
+    seed_text: str, seed_statements: list[Statement], phrase: str, speaker: str, affiliation: str
+) -> None:
+    st = only(seed_statements, seed_text, phrase)
+    assert (st.speaker, st.affiliations) == (speaker, (affiliation,))
+
+
+def test_a_scare_quoted_name_is_not_a_statement(seed_text: str, seed_statements: list[Statement]) -> None:
+    assert covering(seed_statements, seed_text, "coalition of the willing") == []
+
+
+def test_pronoun_after_an_unnamed_speaker(seed_text: str, seed_statements: list[Statement]) -> None:
+    st = only(seed_statements, seed_text, "what military secrecy allows us to say")
+    assert st.speaker == "an adviser to Mr Macron"
+    assert st.verb == "added"
+
+
+# --- synthetic texts: the same mechanisms elsewhere ---------------------------------------------------------
+
+
+def test_titles_pronouns_and_other_verbs() -> None:
+    text = (
+        "Japanese Finance Minister Kiichi Miyazawa told reporters the yen was too strong.\n"
+        '"We cannot accept a further rise of the yen against the dollar," he added.\n'
+        "Brazil's finance ministry warned it would suspend interest payments."
+    )
+    first, second, third = attribute_statements(text)
+    assert (first.speaker, first.title, first.affiliations, first.verb) == (
+        "Kiichi Miyazawa",
+        "Japanese Finance Minister",
+        ("country:JP",),
+        "told",
+    )
+    assert (second.speaker, second.affiliations, second.verb) == ("Kiichi Miyazawa", ("country:JP",), "added")
+    assert (third.speaker, third.affiliations, third.verb) == ("Brazil's finance ministry", ("country:BR",), "warned")
+
+
+def test_quote_whose_speaker_is_named_in_the_next_sentence() -> None:
+    text = (
+        "Markets were calm on Monday.\n"
+        '"The dollar has fallen far enough and we will act if it goes further." That was the view of '
+        "West German Bundesbank President Karl Otto Poehl, speaking in Frankfurt."
+    )
+    statements = attribute_statements(text)
+    quote = only(statements, text, "fallen far enough")
+    assert quote.speaker == "Karl Otto Poehl"
+    assert quote.affiliations == ("country:DE",)
+    assert "Markets were calm" not in text[quote.start : quote.end]
+
+
+def test_appositive_title_and_a_spokesman_of_the_same_person() -> None:
+    text = (
+        "Steve Smith, the Australian trade minister, urged Tokyo to open its beef market. "
+        "Mr Smith's spokesman said later that talks would resume in May."
+    )
+    first, second = attribute_statements(text)
+    assert (first.speaker, first.title, first.affiliations, first.verb) == (
+        "Steve Smith",
+        "Australian trade minister",
+        ("country:AU",),
+        "urged",
+    )
+    assert (second.speaker, second.affiliations) == ("Steve Smith", ("country:AU",))
+
+
+def test_speaker_after_the_verb_and_according_to() -> None:
+    text = (
+        '"It is a mistake and we will not accept it," said Canadian Prime Minister Justin Trudeau.\n'
+        "According to Chinese Foreign Ministry spokeswoman Hua Chunying, Beijing opposes the move."
+    )
+    first, second = attribute_statements(text)
+    assert (first.speaker, first.title, first.affiliations) == (
+        "Justin Trudeau",
+        "Canadian Prime Minister",
+        ("country:CA",),
+    )
+    assert (second.speaker, second.affiliations, second.verb) == ("Hua Chunying", ("country:CN",), "According to")
+
+
+def test_seats_of_government_and_groups() -> None:
+    text = (
+        "The Kremlin said the talks had failed. Officials in Tokyo said the Bank of Japan intervened. "
+        "Foreign ministers of Egypt, Jordan and Saudi Arabia called for a ceasefire."
+    )
+    kremlin, tokyo, group = attribute_statements(text)
+    assert kremlin.affiliations == ("country:RU",)
+    assert tokyo.affiliations == ("country:JP",)
+    assert group.affiliations == ("country:EG", "country:JO", "country:SA")
+    assert group.verb == "called for"
+
+
+def test_words_inside_quotes_and_non_speakers_are_not_statements() -> None:
+    text = (
+        "New Zealand Prime Minister Jacinda Ardern arrived in Wellington on Monday.\n"
+        "“We want peace, and they want war, our neighbours say,” she said.\n"
+        "The index added 5 points. The minister was told about the vote. Demand for oil rose."
+    )
+    statements = attribute_statements(text)
+    # "want" and "say" inside the quote are not verbs here; "she" is the last person named.
+    assert [(s.speaker, s.affiliations, s.verb) for s in statements] == [("Jacinda Ardern", ("country:NZ",), "said")]
+
+
+def test_statement_round_trips_through_json() -> None:
+    st = Statement("Donald Tusk", "Polish Prime Minister", ("country:PL",), 3, 40, "said")
+    data = json.loads(json.dumps(st.to_dict()))
+    assert Statement.from_dict(data) == st
+    with pytest.raises(ValueError, match="affiliations"):
+        Statement.from_dict({**data, "affiliations": "country:PL"})
+
+
+# --- questions ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "entity_id"),
+    [
+        ("What did Poland say?", "country:PL"),
+        ("What did Warsaw say?", "country:PL"),
+        ("What did the Poles say?", "country:PL"),
+        ("What did Britain say?", "country:GB"),
+        ("What did the UK say?", "country:GB"),
+        ("What did Kyiv say?", "country:UA"),
+        ("What did Brussels say?", "org:EU"),
+        ("What did the European Commission say?", "org:EC"),
+    ],
+)
+def test_parse_question_resolves_the_party(question: str, entity_id: str) -> None:
+    intent = parse_question(question)
+    assert [e.id for e in intent.entities] == [entity_id]
+    assert intent.asks_statement
+    assert intent.names == ()
+
+
+def test_parse_question_roles_names_and_intent() -> None:
+    military = parse_question("What did France's military chief say?")
+    assert [e.id for e in military.entities] == ["country:FR"]
+    assert military.role_terms == ("military chief",)
+    envoy = parse_question("What did the US envoy say about the security protocols?")
+    assert envoy.role_terms == ("envoy",)
+    macron = parse_question("How did Macron react to the plan?")
+    assert macron.names == ("Macron",)
+    assert macron.asks_statement
+    assert not parse_question("How long will the security guarantees last?").asks_statement
+    assert parse_question("What does Moscow want from a peace deal?").asks_statement
+    json.dumps(military.to_dict())
+
+
+def test_statement_match_ranks_the_party_above_groups_and_others() -> None:
+    tusk = Statement("Donald Tusk", "Polish Prime Minister", ("country:PL",), 0, 10, "said")
+    joint = Statement("leaders of France, Poland and Spain", "leaders", SEVEN, 0, 10, "said")
+    other = Statement("Keir Starmer", "UK Prime Minister", ("country:GB",), 0, 10, "said")
+    poland = parse_question("What did Poland say?")
+    assert statement_match(poland, [tusk]) == 1.0
+    assert 0 < statement_match(poland, [joint]) < 1.0
+    assert statement_match(poland, [other]) == 0.0
+    assert statement_match(poland, [other, tusk]) == 1.0
+    assert statement_match(poland, []) == 0.0
+    assert statement_match(parse_question("Where was the summit held in Poland?"), [tusk]) == 0.0
+
+
+def test_statement_match_prefers_the_asked_role() -> None:
+    zelenskyy = Statement("Volodymyr Zelenskyy", "Ukrainian President", ("country:UA",), 0, 9, "said")
+    kyiv = Statement("Kyiv", None, ("country:UA",), 0, 9, "said")
+    intent = parse_question("What did Ukraine's president say?")
+    assert statement_match(intent, [zelenskyy]) > statement_match(intent, [kyiv]) > 0
+
+
+def test_statement_match_by_name() -> None:
+    macron = Statement("Emmanuel Macron", None, (), 0, 9, "told")
+    adviser = Statement("an adviser to Mr Macron", "adviser", (), 0, 9, "said")
+    intent = parse_question("What did Macron say about peace?")
+    assert statement_match(intent, [macron]) == 1.0
+    assert 0 < statement_match(intent, [adviser]) < 1.0
+
+
+def test_seed_questions_end_to_end(seed_text: str, seed_statements: list[Statement]) -> None:
+    """The best-scoring sentence for each party is one its own speaker said."""
+
+    def best(question: str) -> Statement:
+        intent: QuestionIntent = parse_question(question)
+        return max(seed_statements, key=lambda s: statement_match(intent, [s]))
+
+    assert best("What did the Poles say?").speaker == "Donald Tusk"
+    assert best("What did Lithuania say?").speaker == "Gitanas Nauseda"
+    assert best("What did France's military chief say?").speaker == "Fabien Mandon"
+    assert best("What did the US envoy say?").speaker == "Steve Witkoff"
+    assert best("What did Denmark say?").affiliations == SEVEN
+
+
+@pytest.mark.skipif(not REUTERS.exists(), reason=f"{REUTERS} not present")
+def test_reuters_sample_runs_and_spans_are_inside_the_text() -> None:
+    resolver = EntityResolver.default()
+    with REUTERS.open(encoding="utf-8") as handle:
+        texts = [json.loads(line)["text"] for _, line in zip(range(200), handle, strict=False)]
+    count = 0
+    for text in texts:
+        for st in attribute_statements(text, resolver):
+            assert 0 <= st.start < st.end <= len(text)
+            assert st.speaker.strip() and "\n" not in st.speaker
+            for entity_id in st.affiliations:
+                resolver.get(entity_id)
+            count += 1
+    assert count > 100
