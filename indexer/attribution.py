@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from indexer.entities import Entity, EntityMention, EntityResolver
+from indexer.entities import Entity, EntityMention, EntityResolver, trie_regex
 
 # --- vocabulary ---------------------------------------------------------------------------------------------
 
@@ -141,6 +141,9 @@ _ROLE_ALIASES: dict[str, str] = {
     "diplomats": "diplomat",
     "central banker": "central bank",
     "pm": "prime minister",
+    "military": "military chief",
+    "army": "military chief",
+    "armed forces": "military chief",
 }
 # Single words that head a person's title; a capitalised run is "<title> <name>" split after the last one.
 _TITLE_HEADS = frozenset(
@@ -249,7 +252,7 @@ _VERBS_BASE = "say tell want demand believe think warn urge insist call welcome 
 _VERB_RE = re.compile(
     r"\b(?:(?:called|calls|call|calling)\s+(?:for|on)|[Aa]ccording\s+to|"
     r"(?:view|views|words|message|remarks|comments|verdict|assessment|position)\s+(?:of|from)|"
-    + "|".join(sorted(_VERBS_INFLECTED + _VERBS_BASE, key=len, reverse=True))
+    + trie_regex(_VERBS_INFLECTED + _VERBS_BASE)
     + r")\b"
 )
 _BASE_OK_BEFORE = frozenset(
@@ -279,6 +282,7 @@ _ABBREVIATIONS = frozenset(
 )
 _BOUNDARY = re.compile(r"([.!?…]+)[\"”’)\]]*\s+(?=[“\"‘(\[]?[A-Z0-9])")
 _REFERS_BACK = re.compile(r"(?:That|This|These|Those|Such|So)\b")
+_SPEAKER_WINDOW = 160  # characters left of a verb searched for its speaker
 _SPEECH_QUOTE_WORDS = 6  # shorter quotes are usually names or scare quotes, not speech
 _FILL = "\x1f"
 _POSSESSIVE_END = re.compile(r"['’]s?$")
@@ -762,7 +766,7 @@ def _mentions_in(doc: _Doc, start: int, end: int) -> list[EntityMention]:
 
 def _speaker_before(doc: _Doc, sent_start: int, verb_start: int) -> tuple[_Speaker | None, str, str]:
     """The speaker phrase before a verb: (speaker, pronoun if the subject is one, the text left of it)."""
-    lo = max(sent_start, verb_start - 250)
+    lo = max(sent_start, verb_start - _SPEAKER_WINDOW)
     left = doc.masked[lo:verb_start].rstrip()
     tail = _AUX_TAIL.search(left, max(0, len(left) - 60))
     stripped = left[: tail.start()].rstrip() if tail else left
@@ -832,11 +836,17 @@ def attribute_statements(text: str, resolver: EntityResolver | None = None) -> l
     _scan_people(doc)
     doc.person_positions.sort()
 
+    verbs_by_sentence: dict[int, list[re.Match[str]]] = {}
+    for match in _VERB_RE.finditer(doc.masked):
+        index = bisect.bisect_right(doc.sentence_starts, match.start()) - 1
+        if index >= 0 and match.end() <= sentences[index][1]:
+            verbs_by_sentence.setdefault(index, []).append(match)
     by_sentence: dict[int, list[Statement]] = {}
-    for index, (s_start, s_end, _para) in enumerate(sentences):
+    for index, matches in sorted(verbs_by_sentence.items()):
+        s_start, s_end, _para = sentences[index]
         previous = [st for i in (index - 2, index - 1) for st in by_sentence.get(i, [])]
         in_sentence: list[Statement] = []
-        for match in _VERB_RE.finditer(doc.masked, s_start, s_end):
+        for match in matches:
             if not _verb_allowed(doc, match):
                 continue
             speaker = _find_speaker(doc, match, s_start, s_end, previous, in_sentence)
@@ -963,6 +973,7 @@ _ASKS_STATEMENT = re.compile(
     r"asked|deny|denied|vow|vowed|write|wrote|add|added|mean|meant)\b",
     re.IGNORECASE,
 )
+_NAME_GAP = re.compile(r"[ \t]+(?:(?:" + "|".join(sorted(_PARTICLES)) + r")[ \t]+)*")
 _SPEAKER_PREP = re.compile(r"\s(?:of|to|for|from|in|at|by)\s")
 _QUESTION_WORDS = frozenset(
     "What Who Whom Whose How Why When Where Which Did Does Do Is Are Was Were Has Have Had Will Would Could "
@@ -984,6 +995,7 @@ def parse_question(question: str, resolver: EntityResolver | None = None) -> Que
             entities.append(m.entity)
     covered = [(m.start, m.end) for m in mentions]
     names: list[str] = []
+    last_end = -1
     for m in re.finditer(r"[A-Z][\w\u00C0-\u024F'’-]+", question):
         word = _strip_possessive(m.group())
         if any(s <= m.start() < e for s, e in covered) or word in _QUESTION_WORDS or word in _CAP_STOP:
@@ -992,7 +1004,11 @@ def parse_question(question: str, resolver: EntityResolver | None = None) -> Que
             continue
         if word.lower() in ROLE_SYNONYMS or word.lower() in _ROLE_ALIASES:
             continue
-        names.append(word)
+        if names and last_end >= 0 and _NAME_GAP.fullmatch(question, last_end, m.start()):
+            names[-1] = f"{names[-1]}{question[last_end : m.start()]}{word}"  # "Donald Tusk" is one name
+        else:
+            names.append(word)
+        last_end = m.start() + len(word)
     roles: list[str] = []
     for m in _ROLE_RE.finditer(question):
         key = " ".join(m.group().lower().split())
@@ -1031,7 +1047,7 @@ def statement_match(intent: QuestionIntent, statements: Sequence[Statement]) -> 
     if not (intent.entities or intent.names or intent.role_terms):
         return 0.0
     wanted = {e.id for e in intent.entities}
-    names = [n.lower() for n in intent.names]
+    names = [n.lower().split()[-1] for n in intent.names if n.strip()]
     best = 0.0
     for st in statements:
         score = 0.0

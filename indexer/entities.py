@@ -62,7 +62,7 @@ def _norm(surface: str) -> str:
     return " ".join(surface.split())
 
 
-def _trie_regex(forms: Iterable[str]) -> str:
+def trie_regex(forms: Iterable[str]) -> str:
     """A regex alternation shaped as a character trie: fast in Python's backtracking engine."""
     trie: dict = {}
     for form in forms:
@@ -121,8 +121,8 @@ class EntityResolver:
         if not self._by_form:
             raise ValueError("no surface forms given: an EntityResolver needs at least one form")
         # Longest forms first inside the trie is implicit: optional tails are greedy.
-        self._cased = re.compile(r"(?<![\w.])(?:" + _trie_regex(self._by_form) + r")(?![\w])")
-        self._caseless = re.compile(r"(?<![\w.])(?:" + _trie_regex(self._by_lower) + r")(?![\w])", re.IGNORECASE)
+        self._cased = re.compile(r"(?<![\w.])(?:" + trie_regex(self._by_form) + r")(?![\w])")
+        self._caseless = re.compile(r"(?<![\w.])(?:" + trie_regex(self._by_lower) + r")(?![\w])", re.IGNORECASE)
 
     @classmethod
     @functools.cache

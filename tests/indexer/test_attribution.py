@@ -304,3 +304,13 @@ def test_reuters_sample_runs_and_spans_are_inside_the_text() -> None:
                 resolver.get(entity_id)
             count += 1
     assert count > 100
+
+
+def test_full_names_in_questions_stay_together() -> None:
+    assert parse_question("What did Ursula von der Leyen write?").names == ("Ursula von der Leyen",)
+    intent = parse_question("What did Donald Tusk say?")
+    assert intent.names == ("Donald Tusk",)
+    trump = Statement("Donald Trump", "US President", ("country:US",), 0, 9, "said")
+    tusk = Statement("Donald Tusk", "Polish Prime Minister", ("country:PL",), 0, 9, "said")
+    assert statement_match(intent, [tusk]) == 1.0
+    assert statement_match(intent, [trump]) == 0.0
