@@ -91,9 +91,8 @@ def _is_sentence_end(text: str, punct_start: int, punct_end: int) -> bool:
         return False
     if lowered in _BEFORE_NUMBER:
         return not following.isdigit()
-    if len(word) == 1 and word.isalpha():  # an initial: "J. Smith"
-        return False
-    if lowered in _MAYBE_FINAL or _ACRONYM_RE.fullmatch(word):  # "U.S.", "a.m.", "Ph.D."
+    if (len(word) == 1 and word.isalpha()) or lowered in _MAYBE_FINAL or _ACRONYM_RE.fullmatch(word):
+        # An initial ("J. Smith"), "Inc.", "U.S.", "a.m.": a sentence ends only before a typical opener.
         return _next_word_opens(text, punct_end)
     return True
 
@@ -148,7 +147,7 @@ _RULE_CHARS = frozenset("-=*_~.·•#")
 _LINE_END_CHARS = frozenset(".!?…‽。！？\"'”’»)]}")
 _BULLET_RE = re.compile(r"(?:[-*+•–—]|\d{1,3}[.)])\s")
 _LINE_END_RE = re.compile(r"(?:[.!?…‽。！？]+[\"'”’»)\]}]*|[”»\"])\Z")
-_NO_HEADING_END_RE = re.compile(r"[.!?…‽,;:。！？][\"'”’»)\]}]*\Z")
+_NO_HEADING_END_RE = re.compile(r"(?:[.!?…‽,;:。！？][\"'”’»)\]}]*|[”»\"])\Z")
 _INNER_SENTENCE_END_RE = re.compile(r"[a-z][.!?][\"'”’)]*\s+[A-Z]")
 _CONTINUATION_WORDS = frozenset(
     "a an the and or but nor of to in on at by for from with as than that which who whose said says is are "
@@ -220,14 +219,12 @@ class _Layout:
         return self.contents[i]
 
     def ends_sentence(self, i: int) -> bool:
-        """Whether line ``i`` ends a sentence, judged with the next line's start (abbreviations, case)."""
-        end = self.ends[i]
-        match = _LINE_END_RE.search(self.text, max(self.starts[i], end - 12), end)
-        if match is None:
+        """Line ``i`` ends in sentence-final punctuation or a closing quote, and no lowercase word follows."""
+        content = self.contents[i]
+        if content[-1] not in _LINE_END_CHARS or not _LINE_END_RE.search(content, max(0, len(content) - 12)):
             return False
-        if self.text[match.start()] not in ".!?…‽":
-            return True
-        return _is_sentence_end(self.text, match.start(), end)
+        following = self.contents[i + 1] if i + 1 < len(self.contents) else ""
+        return not following[:1].islower()
 
     def _looks_hard_wrapped(self) -> bool:
         """Text wrapped at a fixed width: lines run on into the next one without ending a sentence.
@@ -542,7 +539,8 @@ def split_document(
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be positive, got {max_tokens}")
     text = document.text
-    blocks = _Layout(text).blocks()
+    all_blocks = _Layout(text).blocks()
+    blocks = all_blocks
     if blocks and blocks[0].heading is not None and blocks[0].heading == document.title.strip():
         blocks = blocks[1:]  # the title line is the document's title, not a section
     paragraphs: list[tuple[int, int, str | None]] = []
@@ -553,7 +551,7 @@ def split_document(
         else:
             section = block.heading
     if not paragraphs:  # nothing but headings: keep them searchable
-        paragraphs = [(block.start, block.end, None) for block in blocks]
+        paragraphs = [(block.start, block.end, None) for block in all_blocks]
     if not paragraphs:
         return []
 
