@@ -32,7 +32,6 @@ EXAMPLES: tuple[str, ...] = (
 )
 DEFAULT_K = 5
 MAX_K = 50
-MAX_QUERY_CHARS = 2000
 START_API = "seedsearch serve --index index/"
 BUILD_INDEX = "seedsearch build --source seeds/ --index index/"
 MODE_HELP = (
@@ -55,7 +54,7 @@ def _init_state() -> None:
     if state.get(_INIT):
         return
     params = st.query_params
-    query = params.get("q", "").strip()[:MAX_QUERY_CHARS]
+    query = params.get("q", "").strip()
     state[Q_INPUT] = query
     state[QUERY] = query
     mode = params.get("mode", "hybrid")
@@ -88,7 +87,7 @@ def _sync_url() -> None:
 
 
 def _submit() -> None:
-    st.session_state[QUERY] = st.session_state[Q_INPUT].strip()[:MAX_QUERY_CHARS]
+    st.session_state[QUERY] = st.session_state[Q_INPUT].strip()
     st.session_state[_FORCE] = True
 
 
@@ -244,7 +243,6 @@ def _search_box() -> None:
         col_input.text_input(
             "Question",
             key=Q_INPUT,
-            max_chars=MAX_QUERY_CHARS,
             placeholder="Ask a question, e.g. What did Poland say?",
             label_visibility="collapsed",
         )

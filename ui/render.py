@@ -147,10 +147,10 @@ PAGE_CSS = """
 .ss-chips { display: flex; flex-wrap: wrap; gap: .35rem; margin: .25rem 0 .5rem; }
 .ss-chip { font-size: .78rem; padding: .1rem .55rem; border-radius: 1rem; white-space: nowrap;
   max-width: 100%; overflow: hidden; text-overflow: ellipsis; }
-.ss-chip-speaker { background: rgba(59,130,246,.12); color: #1d4ed8; }
-.ss-chip-entity { background: rgba(16,185,129,.13); color: #047857; }
+.ss-chip-speaker { background: rgba(59,130,246,.13); border: 1px solid rgba(59,130,246,.35); }
+.ss-chip-entity { background: rgba(16,185,129,.12); border: 1px solid rgba(16,185,129,.35); }
 .ss-text { line-height: 1.6; overflow-wrap: anywhere; }
-.ss-text mark, .ss-ctx mark { background: #fde68a; color: inherit; padding: 0 .1rem; border-radius: .15rem; }
+.ss-text mark, .ss-ctx mark { background: #fde68a; color: #1f2937; padding: 0 .1rem; border-radius: .15rem; }
 .ss-ctx { font-size: .92rem; line-height: 1.55; }
 .ss-ctx-section { font-weight: 600; font-size: .85rem; margin: .6rem 0 .2rem; opacity: .8; }
 .ss-ctx-p { padding: .35rem .6rem; margin: .25rem 0; border-left: 3px solid transparent; opacity: .75;
