@@ -8,6 +8,7 @@ models come from a local folder or the local Hugging Face cache.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -28,12 +29,18 @@ def _default_model_path() -> str:
 
 DEFAULT_MODEL: str = _default_model_path()
 
-BACKENDS = ("auto", "torch-fp32", "torch-bf16")
+BACKENDS = ("auto", "torch-fp32", "torch-bf16", "onnx", "openvino", "openvino-bf16")
+_RUNTIME_OF = {"onnx": "onnxruntime, onnx", "openvino": "openvino, onnx", "openvino-bf16": "openvino, onnx"}
 
 
 def available_backends() -> list[str]:
-    """Backends that can run on this machine (their optional runtimes are installed), "auto" first."""
-    return list(BACKENDS)
+    """Backends whose runtimes are installed here, "auto" first (onnx export also needs the onnx package)."""
+    import importlib.util
+
+    def installed(modules: str) -> bool:
+        return all(importlib.util.find_spec(m.strip()) is not None for m in modules.split(","))
+
+    return [b for b in BACKENDS if b not in _RUNTIME_OF or installed(_RUNTIME_OF[b])]
 
 
 class EmbedderError(RuntimeError):
@@ -49,9 +56,7 @@ class Embedder(Protocol):
     max_seq_length: int
     backend: str
 
-    def encode_passages(
-        self, texts: Sequence[str], *, progress: bool = False, batch_size: int = 64
-    ) -> np.ndarray:
+    def encode_passages(self, texts: Sequence[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
         """Embed many passages; float32 (n, dimension), rows L2-normalised."""
         ...
 
@@ -162,9 +167,7 @@ class FakeEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return _normalise(np.stack([self._features(t) for t in texts]))
 
-    def encode_passages(
-        self, texts: Sequence[str], *, progress: bool = False, batch_size: int = 64
-    ) -> np.ndarray:
+    def encode_passages(self, texts: Sequence[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
         return _encode_sorted(texts, self._encode, self.dimension, batch_size, progress)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -174,81 +177,337 @@ class FakeEmbedder:
         return [len(t.split()) + 2 for t in texts]
 
 
-# --------------------------------------------------------------------------- torch
+# --------------------------------------------------------------------------- runners
+#
+# A runner turns a list of texts into normalised float32 vectors with one engine. The embedder picks one
+# runner for passages (throughput) and one for queries (latency); both produce fp32-equivalent vectors.
 
 
-class TorchEmbedder:
-    """A sentence-transformers model run by torch; `backend` is torch-fp32 or torch-bf16 (autocast)."""
+class _Runner(Protocol):
+    name: str
 
-    def __init__(self, model: Any, *, model_id: str, backend: str) -> None:
+    def __call__(self, texts: list[str]) -> np.ndarray: ...
+
+
+class _TorchRunner:
+    """The sentence-transformers module stack run by torch, in fp32 or under bf16 autocast."""
+
+    def __init__(self, model: Any, *, bf16: bool) -> None:
         self._model = model
-        self.model_id = model_id
-        self.backend = backend
-        dim = model.get_embedding_dimension()
-        if not dim:
-            raise EmbedderError(
-                f"model {model_id!r} reports no embedding dimension; pass a sentence-transformers text model"
-            )
-        self.dimension = int(dim)
-        self.max_seq_length = int(model.max_seq_length or 512)
+        self._bf16 = bf16
         self._device = str(model.device)
-        self._tokenizer = _standalone_tokenizer(model.tokenizer)
+        self.name = "torch-bf16" if bf16 else "torch-fp32"
 
-    def _run(self, texts: list[str], *, bf16: bool) -> np.ndarray:
+    def __call__(self, texts: list[str]) -> np.ndarray:
         import torch
 
         device_type = "cuda" if self._device.startswith("cuda") else "cpu"
-        with torch.inference_mode(), torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
+        with torch.inference_mode(), torch.autocast(device_type, dtype=torch.bfloat16, enabled=self._bf16):
             features = self._model.preprocess(texts)
             features = {k: v.to(self._device) for k, v in features.items() if isinstance(v, torch.Tensor)}
             out = self._model.forward(features)["sentence_embedding"]
         return _normalise(out.float().cpu().numpy())
 
-    def encode_passages(
-        self, texts: Sequence[str], *, progress: bool = False, batch_size: int = 64
-    ) -> np.ndarray:
-        bf16 = self.backend == "torch-bf16"
-        return _encode_sorted(
-            texts, lambda batch: self._run(batch, bf16=bf16), self.dimension, batch_size, progress
-        )
+
+class _GraphInputs:
+    """Tokenises like the model's Transformer module (truncate to max_seq_length, pad to the longest)."""
+
+    def __init__(self, tokenizer: Any, names: Sequence[str]) -> None:
+        self._tokenizer = tokenizer
+        self._names = set(names)
+
+    def __call__(self, texts: list[str]) -> dict[str, np.ndarray]:
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=True)
+        columns = {
+            "input_ids": [e.ids for e in encodings],
+            "attention_mask": [e.attention_mask for e in encodings],
+            "token_type_ids": [e.type_ids for e in encodings],
+        }
+        return {k: np.asarray(v, dtype=np.int64) for k, v in columns.items() if k in self._names}
+
+
+class _OnnxRunner:
+    """An exported graph (transformer + pooling + normalisation) run by onnxruntime."""
+
+    name = "onnx"
+
+    def __init__(self, path: Path, tokenizer: Any, threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._inputs = _GraphInputs(tokenizer, [i.name for i in self._session.get_inputs()])
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return _normalise(self._session.run(None, self._inputs(texts))[0])
+
+
+class _OpenVinoRunner:
+    """The exported ONNX graph compiled by OpenVINO for this CPU."""
+
+    def __init__(self, path: Path, tokenizer: Any, threads: int, *, bf16: bool) -> None:
+        import openvino as ov
+
+        config = {
+            "INFERENCE_NUM_THREADS": threads,
+            "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
+            "PERFORMANCE_HINT": "LATENCY",
+        }
+        compiled = ov.Core().compile_model(str(path), "CPU", config)
+        self._request = compiled.create_infer_request()
+        self._inputs = _GraphInputs(tokenizer, [i.get_any_name() for i in compiled.inputs])
+        self.name = "openvino-bf16" if bf16 else "openvino"
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return _normalise(self._request.infer(self._inputs(texts))[0])
+
+
+# --------------------------------------------------------------------------- the embedder
+
+
+class ModelEmbedder:
+    """A real model: one runner for passages (throughput), one for queries (latency), one tokenizer."""
+
+    def __init__(
+        self,
+        *,
+        model_id: str,
+        dimension: int,
+        max_seq_length: int,
+        passages: _Runner,
+        queries: _Runner,
+        tokenizer: Any,
+    ) -> None:
+        self.model_id = model_id
+        self.dimension = dimension
+        self.max_seq_length = max_seq_length
+        self.backend = passages.name
+        self.query_backend = queries.name
+        self._passages = passages
+        self._queries = queries
+        self._counter = _copy_tokenizer(tokenizer)
+
+    def encode_passages(self, texts: Sequence[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
+        return _encode_sorted(texts, self._passages, self.dimension, batch_size, progress)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return self._run(list(texts), bf16=False)  # one short text: fp32 costs no more than bf16
+        return self._queries(list(texts))
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return _count_tokens(self._tokenizer, texts)
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=True)]
+
+    def __repr__(self) -> str:
+        return (
+            f"ModelEmbedder(model_id={self.model_id!r}, dimension={self.dimension}, "
+            f"backend={self.backend!r}, query_backend={self.query_backend!r})"
+        )
 
 
-def _standalone_tokenizer(hf_tokenizer: Any) -> Any:
-    """A private copy of the fast (Rust) tokenizer without truncation or padding, for counting tokens."""
+def _copy_tokenizer(hf_tokenizer: Any, max_length: int | None = None) -> Any:
+    """A private copy of the fast (Rust) tokenizer; truncating and padding only when `max_length` is given."""
     from tokenizers import Tokenizer
 
-    backend = getattr(hf_tokenizer, "backend_tokenizer", None)
-    if backend is None:
-        raise EmbedderError(
-            "the model's tokenizer is not a fast tokenizer; use a model folder that has tokenizer.json"
-        )
-    tok = Tokenizer.from_str(backend.to_str())
+    tok = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
     tok.no_truncation()
     tok.no_padding()
+    if max_length is not None:
+        tok.enable_truncation(max_length=max_length)
+        pad_id = hf_tokenizer.pad_token_id if hf_tokenizer.pad_token_id is not None else 0
+        tok.enable_padding(pad_id=pad_id, pad_token=hf_tokenizer.pad_token or "[PAD]")
     return tok
 
 
-def _count_tokens(tokenizer: Any, texts: Sequence[str]) -> list[int]:
-    if not texts:
-        return []
-    return [len(e.ids) for e in tokenizer.encode_batch(list(texts), add_special_tokens=True)]
+# --------------------------------------------------------------------------- ONNX export (cached)
+
+_EXPORT_FORMAT = 1  # bump when the export recipe changes, so stale cached graphs are not reused
+_FUSABLE_TYPES = {"bert", "roberta", "xlm-roberta", "distilbert", "mpnet"}
+
+
+def default_cache_dir() -> Path:
+    """Where exported graphs are kept unless `cache_dir` is given: ~/.cache/seedsearch."""
+    return Path.home() / ".cache" / "seedsearch"
+
+
+def _weights_hash(model: Any) -> str:
+    """Hash of the module stack and every weight, so a changed model never reuses a stale graph."""
+    import torch
+
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"format={_EXPORT_FORMAT};max_seq_length={model.max_seq_length};{model!r}".encode())
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _graph_dir(model: Any, model_id: str, cache_dir: Path) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", model_id.strip("/"))[-60:]
+    return cache_dir / "onnx" / f"{slug}-{_weights_hash(model)}"
+
+
+class _Exportable:
+    """Wraps the module stack so torch.onnx.export sees positional tensors in and one tensor out."""
+
+    @staticmethod
+    def build(model: Any, names: Sequence[str]) -> Any:
+        import torch
+
+        class _Graph(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.inner = model
+
+            def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+                features = dict(zip(names, tensors, strict=True))
+                out = self.inner.forward(features)["sentence_embedding"]
+                return torch.nn.functional.normalize(out, p=2.0, dim=-1)
+
+        return _Graph().eval()
+
+
+def _export_onnx(model: Any, target: Path) -> None:
+    """Export the module stack to ONNX with dynamic batch and sequence axes (eager attention traces cleanly)."""
+    import warnings
+
+    import torch
+
+    transformer = model[0].auto_model if hasattr(model[0], "auto_model") else None
+    previous = getattr(getattr(transformer, "config", None), "_attn_implementation", None)
+    sample = model.preprocess(["An example passage for tracing the graph.", "short"])
+    names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in sample]
+    tensors = tuple(sample[k] for k in names)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        if transformer is not None and previous not in (None, "eager"):
+            transformer.set_attn_implementation("eager")
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _Exportable.build(model, names),
+                tensors,
+                str(tmp),
+                dynamo=False,
+                opset_version=17,
+                input_names=names,
+                output_names=["sentence_embedding"],
+                dynamic_axes={**{k: {0: "batch", 1: "sequence"} for k in names}, "sentence_embedding": {0: "batch"}},
+            )
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+        if transformer is not None and previous not in (None, "eager"):
+            transformer.set_attn_implementation(previous)
+
+
+def _fuse_for_onnxruntime(model: Any, plain: Path, target: Path) -> bool:
+    """Fuse attention/LayerNorm/GELU for onnxruntime (BERT-like models only); False where it does not apply."""
+    config = getattr(getattr(model[0], "auto_model", None), "config", None)
+    if config is None or getattr(config, "model_type", None) not in _FUSABLE_TYPES:
+        return False
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
+    fused = optimize_model(
+        str(plain),
+        model_type="bert",
+        num_heads=int(config.num_attention_heads),
+        hidden_size=int(config.hidden_size),
+        opt_level=1,
+    )
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        fused.save_model_to_file(str(tmp))
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+def _onnx_graphs(model: Any, model_id: str, cache_dir: Path) -> tuple[Path, Path]:
+    """(plain graph for OpenVINO, fastest graph for onnxruntime), exported once into the cache."""
+    folder = _graph_dir(model, model_id, cache_dir)
+    plain, fused = folder / "model.onnx", folder / "model.ort.onnx"
+    if plain.exists() and fused.exists():
+        return plain, fused
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not plain.exists():
+            _export_onnx(model, plain)
+        if not fused.exists():
+            try:
+                made = _fuse_for_onnxruntime(model, plain, fused)
+            except Exception:  # the fused graph is an optimisation only: fall back to the plain one
+                made = False
+            if not made:
+                import shutil
+
+                shutil.copyfile(plain, fused)
+    except OSError as err:
+        raise EmbedderError(
+            f"cannot write the exported ONNX graph under {folder}: {err}. Pass a writable cache_dir."
+        ) from err
+    except Exception as err:
+        raise EmbedderError(
+            f"cannot export model {model_id!r} to ONNX ({type(err).__name__}: {err}); "
+            "use backend='torch-fp32' or 'torch-bf16'"
+        ) from err
+    return plain, fused
+
+
+def _check_agreement(reference: _Runner, candidate: _Runner, texts: list[str], floor: float = 0.999) -> None:
+    """Refuse a runner whose vectors drift from the fp32 reference (a broken export or precision)."""
+    cosines = np.sum(reference(texts) * candidate(texts), axis=1)
+    if float(cosines.min()) < floor:
+        raise EmbedderError(
+            f"backend {candidate.name!r} disagrees with torch fp32 (lowest cosine {cosines.min():.4f} < "
+            f"{floor}); delete the cached graph or use backend='torch-fp32'"
+        )
+
+
+_PROBE_TEXTS = [
+    "Showers continued throughout the week in the cocoa zone, alleviating the drought since early January.",
+    "What did the central bank decide about interest rates?",
+    "ok",
+]
+
+
+def _graph_runners(model: Any, model_id: str, names: set[str], cache_dir: Path, threads: int) -> dict[str, _Runner]:
+    """Build the onnx/openvino runners in `names` from the cached export, each checked against fp32."""
+    plain, fused = _onnx_graphs(model, model_id, cache_dir)
+    tokenizer = _copy_tokenizer(model.tokenizer, max_length=int(model.max_seq_length or 512))
+    built: dict[str, _Runner] = {}
+    for name in sorted(names):
+        runner: _Runner
+        try:
+            if name == "onnx":
+                runner = _OnnxRunner(fused, tokenizer, threads)
+            else:
+                runner = _OpenVinoRunner(plain, tokenizer, threads, bf16=name == "openvino-bf16")
+        except Exception as err:
+            raise EmbedderError(
+                f"cannot start backend {name!r} from {plain.parent} ({type(err).__name__}: {err}); "
+                "delete that folder to export again, or use backend='torch-fp32'"
+            ) from err
+        _check_agreement(_TorchRunner(model, bf16=False), runner, _PROBE_TEXTS, 0.995 if "bf16" in name else 0.999)
+        built[name] = runner
+    return built
 
 
 # --------------------------------------------------------------------------- loading
 
 
-def _set_torch_threads() -> None:
+def _set_torch_threads(threads: int) -> None:
     import torch
 
-    torch.set_num_threads(cpu_count())
+    torch.set_num_threads(threads)
     try:
         torch.set_num_interop_threads(1)
     except RuntimeError:  # already set, or inter-op work already started: keep what is there
@@ -265,31 +524,27 @@ def _resolve_model(model: str | None) -> tuple[str, str]:
     return (str(path) if path.exists() else model), model
 
 
-def _load_sentence_transformer(name: str, device: str, cache_dir: Path | None) -> Any:
+def _load_sentence_transformer(name: str, device: str) -> Any:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    kwargs: dict[str, Any] = {"device": device, "local_files_only": True}
-    if cache_dir is not None and not Path(name).exists():
-        kwargs["cache_folder"] = str(cache_dir)
     try:
-        return SentenceTransformer(name, **kwargs)
+        model = SentenceTransformer(name, device=device, local_files_only=True)
     except Exception as err:  # any failure here means "not loadable offline"
-        looked_in = [f"local folder {Path(name).expanduser().resolve()}"]
-        if cache_dir is not None:
-            looked_in.append(f"cache folder {cache_dir}")
         hf_home = os.environ.get("HF_HOME", str(Path.home() / ".cache" / "huggingface"))
-        looked_in.append(f"Hugging Face cache under {hf_home}")
         raise EmbedderError(
-            f"cannot load embedding model {name!r}: looked in {', '.join(looked_in)}. Hub downloads are "
-            "disabled (offline). Pass the path of a local sentence-transformers folder (one with "
-            f"modules.json and the weights), or leave the model unset to use the bundled {DEFAULT_MODEL_ID}. "
-            f"Cause: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            f"cannot load embedding model {name!r}: looked for a local folder "
+            f"{Path(name).expanduser().resolve()} and in the Hugging Face cache under {hf_home}. "
+            "Hub downloads are disabled (offline). Pass the path of a local sentence-transformers folder "
+            f"(one with modules.json and the weights), or leave the model unset to use the bundled "
+            f"{DEFAULT_MODEL_ID}. Cause: {type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
         ) from err
+    model.eval()
+    return model
 
 
-def _check_device(device: str) -> None:
+def _check_device(device: str, backend: str) -> None:
     if device == "cpu":
         return
     if not device.startswith("cuda"):
@@ -298,6 +553,15 @@ def _check_device(device: str) -> None:
 
     if not torch.cuda.is_available():
         raise EmbedderError(f"device {device!r} requested but torch sees no CUDA GPU; use device='cpu'")
+    if backend not in ("auto", "torch-fp32", "torch-bf16"):
+        raise EmbedderError(f"backend {backend!r} runs on the CPU only; on {device!r} use torch-fp32 or torch-bf16")
+
+
+def _auto_passage_backend() -> str:
+    """Measured order on the target CPU (see benchmarks/bench_encoders.py); every choice agrees with fp32."""
+    if has_fast_bf16():
+        return "torch-bf16"
+    return "onnx" if "onnx" in available_backends() else "torch-fp32"
 
 
 def load_embedder(
@@ -312,9 +576,10 @@ def load_embedder(
     Args:
         model: Local sentence-transformers folder or a model name already in the local Hugging Face cache;
             None (or the default's hub id) uses the bundled all-MiniLM-L6-v2.
-        backend: "auto" (measured fastest that agrees with fp32), or one of torch-fp32, torch-bf16.
-        device: "cpu" or "cuda".
-        cache_dir: Where derived files (exported graphs) are kept; also searched for hub-named models.
+        backend: "auto" (fastest measured choice that agrees with fp32), or one of `available_backends()`.
+            With "auto", queries go through the fastest single-text path (onnx) whatever runs passages.
+        device: "cpu" or "cuda" ("cuda" runs torch backends only).
+        cache_dir: Where exported ONNX graphs are kept (default ~/.cache/seedsearch); never downloaded.
 
     Returns:
         An Embedder whose vectors are float32 and L2-normalised.
@@ -324,11 +589,51 @@ def load_embedder(
     """
     if backend not in BACKENDS:
         raise EmbedderError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    _check_device(device)
-    _set_torch_threads()
+    if backend not in available_backends():
+        raise EmbedderError(
+            f"backend {backend!r} needs a runtime that is not installed "
+            f"({_RUNTIME_OF[backend]}); install it or choose one of {', '.join(available_backends())}"
+        )
+    _check_device(device, backend)
+    threads = cpu_count()
+    _set_torch_threads(threads)
     name, model_id = _resolve_model(model)
-    st_model = _load_sentence_transformer(name, device, cache_dir)
-    st_model.eval()
+    st_model = _load_sentence_transformer(name, device)
+    dim = st_model.get_embedding_dimension()
+    if not dim or getattr(st_model, "tokenizer", None) is None:
+        raise EmbedderError(f"model {model_id!r} is not a sentence-transformers text model with a tokenizer")
+    hf_tokenizer = st_model.tokenizer
+    if getattr(hf_tokenizer, "backend_tokenizer", None) is None:
+        raise EmbedderError(f"model {model_id!r} has no fast tokenizer; use a model folder with tokenizer.json")
+    max_len = int(st_model.max_seq_length or 512)
+
+    on_cpu = device == "cpu"
+    passage_name = backend
     if backend == "auto":
-        backend = "torch-bf16" if device == "cpu" and has_fast_bf16() else "torch-fp32"
-    return TorchEmbedder(st_model, model_id=model_id, backend=backend)
+        passage_name = _auto_passage_backend() if on_cpu else "torch-fp32"
+    query_name = passage_name
+    if backend == "auto" and on_cpu and "onnx" in available_backends():
+        query_name = "onnx"
+
+    fp32 = _TorchRunner(st_model, bf16=False)
+    runners: dict[str, _Runner] = {"torch-fp32": fp32, "torch-bf16": _TorchRunner(st_model, bf16=True)}
+    graph_names = {passage_name, query_name} - set(runners)
+    if graph_names:
+        try:
+            runners |= _graph_runners(st_model, model_id, graph_names, cache_dir or default_cache_dir(), threads)
+        except EmbedderError as err:
+            if backend != "auto":
+                raise
+            logging.getLogger(__name__).warning("embedding: %s; falling back to torch-fp32", err)
+            # "auto" always gives a working embedder: torch fp32 replaces whatever could not be built
+            passage_name = passage_name if passage_name in runners else "torch-fp32"
+            query_name = query_name if query_name in runners else "torch-fp32"
+
+    return ModelEmbedder(
+        model_id=model_id,
+        dimension=int(dim),
+        max_seq_length=max_len,
+        passages=runners[passage_name],
+        queries=runners[query_name],
+        tokenizer=hf_tokenizer,
+    )

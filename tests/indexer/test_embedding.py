@@ -153,13 +153,48 @@ def test_default_model_by_path_or_hub_id_records_the_hub_id() -> None:
     assert load_embedder(DEFAULT_MODEL_ID, backend="torch-fp32").model_id == DEFAULT_MODEL_ID
 
 
+@pytest.fixture(scope="module")
+def graph_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One export cache for the module, so each graph is exported once."""
+    return tmp_path_factory.mktemp("graphs")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", available_backends())
-def test_every_backend_agrees_with_fp32(real: Embedder, backend: str, tmp_path: Path) -> None:
-    texts = _real_passages(6)
+def test_every_backend_agrees_with_fp32(real: Embedder, backend: str, graph_cache: Path) -> None:
+    texts = _real_passages(6) + ["What did the central bank decide?"]
     reference = real.encode_passages(texts)
-    other = load_embedder(backend=backend, cache_dir=tmp_path)
+    other = load_embedder(backend=backend, cache_dir=graph_cache)
     assert other.backend == backend or backend == "auto"
-    for vectors in (other.encode_passages(texts, batch_size=4), other.encode_queries(texts[:2])):
-        cosines = np.sum(vectors * reference[: len(vectors)], axis=1)
+    assert (other.model_id, other.dimension) == (real.model_id, real.dimension)
+    for vectors in (other.encode_passages(texts, batch_size=4), other.encode_queries(texts[-2:])):
+        cosines = np.sum(vectors * reference[-len(vectors) :], axis=1)
         assert cosines.min() >= 0.995, (backend, cosines)
+
+
+@pytest.mark.slow
+def test_exported_graph_is_cached_and_reused(graph_cache: Path) -> None:
+    if "onnx" not in available_backends():
+        pytest.skip("onnxruntime/onnx not installed")
+    load_embedder(backend="onnx", cache_dir=graph_cache)
+    graphs = sorted(graph_cache.rglob("*.onnx"))
+    stamps = [g.stat().st_mtime_ns for g in graphs]
+    assert graphs, "the export should land in cache_dir"
+    load_embedder(backend="onnx", cache_dir=graph_cache)
+    assert sorted(graph_cache.rglob("*.onnx")) == graphs
+    assert [g.stat().st_mtime_ns for g in graphs] == stamps
+
+
+@pytest.mark.slow
+def test_broken_cached_graph_is_an_error_for_onnx_and_a_fallback_for_auto(tmp_path: Path) -> None:
+    if "onnx" not in available_backends():
+        pytest.skip("onnxruntime/onnx not installed")
+    load_embedder(backend="onnx", cache_dir=tmp_path)
+    for graph in tmp_path.rglob("*.onnx"):
+        graph.write_bytes(b"not a graph")
+    with pytest.raises(EmbedderError, match="delete that folder"):
+        load_embedder(backend="onnx", cache_dir=tmp_path)
+    auto = load_embedder(cache_dir=tmp_path)
+    assert "onnx" not in (auto.backend, getattr(auto, "query_backend", ""))
+    vector = auto.encode_queries(["still works"])
+    assert vector.shape == (1, 384)
