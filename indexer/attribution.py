@@ -198,7 +198,8 @@ document agency company firm bank board group union council commission committee
 administration cabinet embassy military army police coalition alliance countries nations states state allies
 members delegates negotiators lawmakers legislators politicians authorities residents people protesters
 activists officers team management department corporation unit subsidiary industry party delegation
-lawyers lawyer witnesses witness observers campaigners organisers organizers airline exchange regulators
+counterpart counterparts lawyers lawyer witnesses witness observers campaigners organisers organizers airline
+exchange regulators
 regulator producers producer exporters importers operators operator newspaper agency's government's
 spokesperson's ministry's
 """.split()
@@ -252,8 +253,7 @@ _VERBS_BASE = "say tell want demand believe think warn urge insist call welcome 
 _VERB_RE = re.compile(
     r"\b(?:(?:called|calls|call|calling)\s+(?:for|on)|[Aa]ccording\s+to|"
     r"(?:view|views|words|message|remarks|comments|verdict|assessment|position)\s+(?:of|from)|"
-    + trie_regex(_VERBS_INFLECTED + _VERBS_BASE)
-    + r")\b"
+    r"called\s+(?:it|this|that|them|him|her)\b|" + trie_regex(_VERBS_INFLECTED + _VERBS_BASE) + r")\b"
 )
 _BASE_OK_BEFORE = frozenset(
     "to would will could may might should must did do does not also never n't they we continue continues "
@@ -363,7 +363,7 @@ class _Speaker:
     name: str
     title: str | None
     affiliations: tuple[str, ...]
-    kind: str  # "person" | "group" | "entity" | "other"
+    kind: str  # "named" (a person with a name) | "person" (a titled official) | "group" | "entity" | "other"
 
 
 @dataclass
@@ -378,6 +378,7 @@ class _Doc:
     quotes: list[tuple[int, int]]
     people: dict[str, _Person] = field(default_factory=dict)  # full name -> person
     surnames: dict[str, _Person] = field(default_factory=dict)
+    firsts: dict[str, _Person] = field(default_factory=dict)  # first word of a name ("Xi" of "Xi Jinping")
     person_positions: list[tuple[int, str]] = field(default_factory=list)  # (offset, full name)
 
 
@@ -574,6 +575,8 @@ def _register(doc: _Doc, name: str, title: str | None, affiliations: list[str], 
         person = _Person(name, title, list(affiliations))
         doc.people[name] = person
         doc.surnames.setdefault(name.split()[-1], person)
+        if len(name.split()) > 1:
+            doc.firsts.setdefault(name.split()[0], person)
     else:
         if len(name.split()) > len(person.name.split()):
             doc.people.pop(person.name, None)
@@ -623,7 +626,7 @@ def _analyse(doc: _Doc, start: int, end: int, pos: int) -> _Speaker | None:
         owner = _analyse(doc, start, start + poss.start(), pos)
         head = phrase[poss.end() :].strip()
         if owner is not None:
-            if owner.kind == "person" and head.lower() in (
+            if owner.kind == "named" and head.lower() in (
                 "office",
                 "spokesman",
                 "spokeswoman",
@@ -634,6 +637,9 @@ def _analyse(doc: _Doc, start: int, end: int, pos: int) -> _Speaker | None:
                 "press office",
             ):
                 return owner
+            named = _titled_name(doc, start + poss.end(), end, pos, phrase[: poss.end()], owner.affiliations)
+            if named is not None:  # "South Korea's President Lee Jae-myung", "Spain's Pedro Sanchez"
+                return named
             title = phrase.strip()
             return _Speaker(
                 phrase.strip(),
@@ -671,7 +677,7 @@ def _analyse(doc: _Doc, start: int, end: int, pos: int) -> _Speaker | None:
             and not _mentions_in(doc, start, start + prep.start())
         ):  # "Kevin Boakes of Greenwell Montagu": a named person and where they work
             person = _register(doc, head, _clean_title(phrase[prep.start() :]), affiliations, pos)
-            return _Speaker(person.name, person.title, tuple(person.affiliations), "person")
+            return _Speaker(person.name, person.title, tuple(person.affiliations), "named")
         kind = "group" if len(countries) > 1 or head.endswith("s") else "person"
         return _Speaker(phrase.strip(), _clean_title(head) or None, tuple(affiliations), kind)
     # "<title> <name>", "<name>", "<entity>", "<title>".
@@ -682,16 +688,16 @@ def _analyse(doc: _Doc, start: int, end: int, pos: int) -> _Speaker | None:
     if name_words and not mention_in_name and all(w[:1].isupper() or w in _PARTICLES for w in name_words):
         name = _strip_possessive(" ".join(name_words))
         if len(name_words) == 1 and not title_part:
-            known = doc.surnames.get(name) or doc.people.get(name)
+            known = _known(doc, name)
             if known:
                 doc.person_positions.append((pos, known.name))
-                return _Speaker(known.name, known.title, tuple(known.affiliations), "person")
+                return _Speaker(known.name, known.title, tuple(known.affiliations), "named")
             if name_part.split()[0] in _HONORIFICS:
-                return _Speaker(name, None, (), "person")
+                return _Speaker(name, None, (), "named")
             return _Speaker(name, None, tuple(_affiliations(doc, start, end)), "other")
         affiliations = _affiliations(doc, start, start + t_end) if title_part else []
         person = _register(doc, name, _clean_title(title_part) or None, affiliations, pos)
-        return _Speaker(person.name, person.title, tuple(person.affiliations), "person")
+        return _Speaker(person.name, person.title, tuple(person.affiliations), "named")
     affiliations = _affiliations(doc, start, end)
     only_entities = re.sub(r"\b(the|The)\b", "", phrase).strip()
     if mention_in_name and not title_part and any(m.surface == only_entities for m in mention_in_name):
@@ -705,6 +711,35 @@ def _analyse(doc: _Doc, start: int, end: int, pos: int) -> _Speaker | None:
     if len(name_words) >= 1 and all(w[:1].isupper() for w in name_words):
         return _Speaker(phrase.strip(), None, tuple(affiliations), "other")
     return None
+
+
+def _titled_name(
+    doc: _Doc, start: int, end: int, pos: int, owner_text: str, owner_affiliations: Sequence[str]
+) -> _Speaker | None:
+    """A "<title> <Name>" or "<Name>" phrase naming a person, registered with the owner's affiliations."""
+    phrase = doc.text[start:end]
+    t_end = _title_end(phrase)
+    name_words = [w for w in phrase[t_end:].split() if w not in _HONORIFICS]
+    if not name_words or not all(w[:1].isupper() or w in _PARTICLES for w in name_words):
+        return None
+    if _strip_possessive(name_words[0]) in _CAP_STOP or any(
+        m.end <= end for m in _mentions_in(doc, start + t_end, end)
+    ):
+        return None
+    if len(name_words) < 2 and not t_end and not owner_text:
+        return None
+    title = _clean_title(f"{owner_text} {phrase[:t_end]}") if t_end else None
+    affiliations = list(owner_affiliations)
+    affiliations += [a for a in _affiliations(doc, start, start + t_end) if a not in affiliations]
+    name = _strip_possessive(" ".join(name_words))
+    known = _known(doc, name) if len(name_words) == 1 else None
+    person = _register(doc, known.name if known else name, title, affiliations, pos)
+    return _Speaker(person.name, person.title, tuple(person.affiliations), "named")
+
+
+def _known(doc: _Doc, name: str) -> _Person | None:
+    """The person a one-word reference means: a surname ("Tusk"), else a leading family name ("Xi")."""
+    return doc.surnames.get(name) or doc.people.get(name) or doc.firsts.get(name)
 
 
 def _clean_title(title: str) -> str:
@@ -736,7 +771,7 @@ def _scan_people(doc: _Doc) -> None:
         if len(name_words) < 2 and not t_end:
             if phrase.split()[0] in _HONORIFICS:
                 name = _strip_possessive(name_words[0])
-                known = doc.surnames.get(name)
+                known = _known(doc, name)
                 doc.person_positions.append((s, known.name if known else name))
             continue
         name = _strip_possessive(" ".join(name_words))
@@ -776,19 +811,24 @@ def _speaker_before(doc: _Doc, sent_start: int, verb_start: int) -> tuple[_Speak
         return None, last_word.group(1), stripped
     if stripped.endswith(","):
         app = re.search(r",([^,\x1f“”\"]{2,100}),$", stripped)
-        if app:
-            before = _walk_back(doc, lo, lo + app.start())
-            if before:
-                speaker = _analyse(doc, before[0], before[1], before[0])
-                if speaker is not None and speaker.kind == "person":
-                    a_lo = lo + app.start(1)
-                    extra = _affiliations(doc, a_lo, lo + app.end(1))
-                    title_text = app.group(1).strip()
-                    if _title_end(title_text):
-                        person = _register(doc, speaker.name, _clean_title(title_text), extra, before[0])
-                        speaker = _Speaker(person.name, person.title, tuple(person.affiliations), "person")
-                    return speaker, "", stripped
-        return None, "", stripped
+        if app is None:
+            return None, "", stripped
+        before = _walk_back(doc, lo, lo + app.start())
+        a_lo = lo + app.start(1) + len(app.group(1)) - len(app.group(1).lstrip())
+        inner = _titled_name(doc, a_lo, lo + app.end(1), a_lo, "", ())
+        if inner is not None:  # "the government's top spokesman, Chief Cabinet Secretary X Y, told"
+            extra = _affiliations(doc, before[0], before[1]) if before else []
+            person = _register(doc, inner.name, None, extra, a_lo)
+            return _Speaker(person.name, person.title, tuple(person.affiliations), "named"), "", stripped
+        speaker = _analyse(doc, before[0], before[1], before[0]) if before else None
+        if speaker is None or speaker.kind != "named" or before is None:
+            return None, "", stripped
+        title_text = app.group(1).strip()
+        if _title_end(title_text):  # "Steve Smith, the Australian trade minister, said"
+            extra = _affiliations(doc, a_lo, lo + app.end(1))
+            person = _register(doc, speaker.name, _clean_title(title_text), extra, before[0])
+            speaker = _Speaker(person.name, person.title, tuple(person.affiliations), "named")
+        return speaker, "", stripped
     span = _walk_back(doc, lo, hi)
     if span is None:
         return None, "", stripped
@@ -904,7 +944,7 @@ def _resolve_pronoun(
         return None
     i = bisect.bisect_left(doc.person_positions, (pos, "")) - 1
     if i >= 0 and pos - doc.person_positions[i][0] < 600:
-        person = doc.people.get(doc.person_positions[i][1]) or doc.surnames.get(doc.person_positions[i][1])
+        person = doc.people.get(doc.person_positions[i][1]) or _known(doc, doc.person_positions[i][1])
         if person:
             return _Speaker(person.name, person.title, tuple(person.affiliations), "person")
         return _Speaker(doc.person_positions[i][1], None, (), "person")

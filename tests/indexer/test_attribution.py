@@ -314,3 +314,21 @@ def test_full_names_in_questions_stay_together() -> None:
     tusk = Statement("Donald Tusk", "Polish Prime Minister", ("country:PL",), 0, 9, "said")
     assert statement_match(intent, [tusk]) == 1.0
     assert statement_match(intent, [trump]) == 0.0
+
+
+def test_family_names_possessive_countries_and_named_appositives() -> None:
+    text = (
+        "Chinese President Xi Jinping met German Chancellor Friedrich Merz in Beijing on Tuesday.\n"
+        "Xi said China was ready to deepen cooperation.\n"
+        "South Korea's President Lee Jae-myung warned against escalation.\n"
+        "The Japanese government's top spokesman, Chief Cabinet Secretary Yoshimasa Hayashi, told a news "
+        "conference that Tokyo would respond calmly.\n"
+        'Spain\'s Pedro Sanchez called it "a historic day for Europe and for all of us".'
+    )
+    got = [(s.speaker, s.affiliations) for s in attribute_statements(text)]
+    assert got == [
+        ("Xi Jinping", ("country:CN",)),
+        ("Lee Jae-myung", ("country:KR",)),
+        ("Yoshimasa Hayashi", ("country:JP",)),
+        ("Pedro Sanchez", ("country:ES",)),
+    ]
