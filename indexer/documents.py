@@ -265,54 +265,54 @@ def _jsonl_record(
 
 
 def _walk(root: Path) -> Iterator[tuple[Path, str] | SkippedSource]:
-    """Files under ``root`` with their ids (relative POSIX paths), depth first in name order.
+    """Files under ``root`` with their ids (relative POSIX paths), in path order.
 
     Symbolic links are followed, except to a folder already searched (a loop, or the same files twice).
     Hidden files and folders (name starting with ".") are left out.
     """
-    visited = {_dir_key(root)}
-    stack: list[tuple[Path, str]] = [(root, "")]
-    while stack:
-        folder, prefix = stack.pop()
-        try:
-            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
-        except OSError as err:
-            yield SkippedSource(str(folder), _read_error(err))
+    return _walk_folder(root, "", {_dir_key(root)})
+
+
+def _walk_folder(
+    folder: Path, prefix: str, visited: set[tuple[int, int]]
+) -> Iterator[tuple[Path, str] | SkippedSource]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as err:
+        yield SkippedSource(str(folder), _read_error(err))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
             continue
-        subfolders: list[tuple[Path, str]] = []
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            path, rel = Path(entry.path), f"{prefix}{entry.name}"
-            try:
-                is_dir, is_file = entry.is_dir(), entry.is_file()
-                if entry.is_symlink():
-                    path.stat()  # raises for a loop or a missing target
-            except OSError as err:
-                if err.errno == errno.ELOOP:
-                    yield SkippedSource(str(path), "symbolic link loop; not followed")
-                elif isinstance(err, FileNotFoundError):
-                    yield SkippedSource(str(path), "broken symbolic link: its target does not exist")
-                else:
-                    yield SkippedSource(str(path), _read_error(err))
-                continue
-            if is_dir:
-                key = _dir_key(path)
-                if key in visited:
-                    yield SkippedSource(
-                        str(path), "symbolic link to a folder already searched (a loop or a repeat); not followed"
-                    )
-                    continue
-                visited.add(key)
-                subfolders.append((path, f"{rel}/"))
-            elif is_file:
-                if path.suffix.lower() in SUPPORTED_SUFFIXES:
-                    yield path, rel
-                else:
-                    yield SkippedSource(str(path), _unsupported(path))
+        path, rel = Path(entry.path), f"{prefix}{entry.name}"
+        try:
+            is_dir, is_file = entry.is_dir(), entry.is_file()
+            if entry.is_symlink():
+                path.stat()  # raises for a loop or a missing target
+            key = _dir_key(path) if is_dir else None
+        except OSError as err:
+            if err.errno == errno.ELOOP:
+                yield SkippedSource(str(path), "symbolic link loop; not followed")
+            elif isinstance(err, FileNotFoundError):
+                yield SkippedSource(str(path), "broken symbolic link: its target does not exist")
             else:
-                yield SkippedSource(str(path), "not a regular file")
-        stack.extend(reversed(subfolders))
+                yield SkippedSource(str(path), _read_error(err))
+            continue
+        if key is not None:
+            if key in visited:
+                yield SkippedSource(
+                    str(path), "symbolic link to a folder already searched (a loop or a repeat); not followed"
+                )
+                continue
+            visited.add(key)
+            yield from _walk_folder(path, f"{rel}/", visited)
+        elif is_file:
+            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                yield path, rel
+            else:
+                yield SkippedSource(str(path), _unsupported(path))
+        else:
+            yield SkippedSource(str(path), "not a regular file")
 
 
 def _dir_key(path: Path) -> tuple[int, int]:
