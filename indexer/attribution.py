@@ -282,6 +282,11 @@ _ABBREVIATIONS = frozenset(
 )
 _BOUNDARY = re.compile(r"([.!?…]+)[\"”’)\]]*\s+(?=[“\"‘(\[]?[A-Z0-9])")
 _REFERS_BACK = re.compile(r"(?:That|This|These|Those|Such|So)\b")
+# A company name ends in one of these; it is not "<title> <person>".
+_CORPORATE = re.compile(
+    r"\b(?:Inc|Corp|Corporation|Co|Cos|Ltd|Plc|PLC|LLC|LP|AG|SA|SpA|NV|BV|AB|ASA|Group|Holdings|Bank|Trust|"
+    r"Association|Exchange|Fund|Partners|Industries|Airlines|Airways|Motors|Petroleum)\.?$"
+)
 _SPEAKER_WINDOW = 160  # characters left of a verb searched for its speaker
 _SPEECH_QUOTE_WORDS = 6  # shorter quotes are usually names or scare quotes, not speech
 _FILL = "\x1f"
@@ -672,6 +677,8 @@ def _analyse(doc: _Doc, start: int, end: int, pos: int) -> _Speaker | None:
         head_words = head.split()
         if (
             len(head_words) >= 2
+            and head_words[0] not in _CAP_STOP
+            and not _CORPORATE.search(head)
             and not _title_end(head)
             and all(w[:1].isupper() or w in _PARTICLES for w in head_words)
             and not _mentions_in(doc, start, start + prep.start())
@@ -680,6 +687,8 @@ def _analyse(doc: _Doc, start: int, end: int, pos: int) -> _Speaker | None:
             return _Speaker(person.name, person.title, tuple(person.affiliations), "named")
         kind = "group" if len(countries) > 1 or head.endswith("s") else "person"
         return _Speaker(phrase.strip(), _clean_title(head) or None, tuple(affiliations), kind)
+    if _CORPORATE.search(phrase):  # "General Automation Inc", "Manufacturers Hanover Asia Ltd"
+        return _Speaker(phrase.strip(), None, (), "other")
     # "<title> <name>", "<name>", "<entity>", "<title>".
     t_end = _title_end(phrase)
     title_part, name_part = phrase[:t_end].strip(), phrase[t_end:].strip()

@@ -332,3 +332,11 @@ def test_family_names_possessive_countries_and_named_appositives() -> None:
         ("Yoshimasa Hayashi", ("country:JP",)),
         ("Pedro Sanchez", ("country:ES",)),
     ]
+
+
+def test_companies_are_not_titled_people_and_central_banks_speak_for_their_country() -> None:
+    text = "General Automation Inc said it arranged a facility. The Bank of Japan said it intervened."
+    company, bank = attribute_statements(text)
+    assert (company.speaker, company.title, company.affiliations) == ("General Automation Inc", None, ())
+    assert bank.affiliations == ("country:JP",)
+    assert statement_match(parse_question("What did Japan's central bank say?"), [bank]) == 1.0
