@@ -139,6 +139,11 @@ class Manifest:
             raise IndexCorruptError(f"{path} lacks fields ({err}): rebuild with `seedsearch build`.") from err
         if not isinstance(manifest.dimension, int) or manifest.dimension <= 0:
             raise IndexCorruptError(f"{path} has dimension {manifest.dimension!r}: rebuild with `seedsearch build`.")
+        problem = _manifest_problem(manifest)
+        if problem:
+            raise IndexCorruptError(
+                f"{path} was edited or damaged ({problem}): rebuild with `seedsearch build --full`."
+            )
         return manifest
 
     def check_model(self, model_id: str, dimension: int) -> None:
@@ -149,6 +154,39 @@ class Manifest:
                 f"search uses {model_id!r} ({dimension} dimensions): rebuild with `seedsearch build --full "
                 f"--model {model_id}` or search with `--model {self.model_id}`."
             )
+
+
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "model_id": str, "dimension": int, "documents": int, "passages": int, "built_at": str,
+    "sources_checksum": str, "passage_settings": dict, "vector_index": dict, "backend": str, "normalized": bool,
+    "metric": str, "build_seconds": (int, float), "skipped": int, "extra": dict,
+}
+_VECTOR_INDEX_TYPES: dict[str, type] = {"kind": str, "factory": str, "count": int, "dimension": int}
+
+
+def _manifest_problem(manifest: Manifest) -> str | None:
+    """What is wrong with a manifest's fields, or None: a loaded index must never meet a wrong type later."""
+    for name, expected in _FIELD_TYPES.items():
+        value = getattr(manifest, name)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            return f"{name} is {value!r}"
+    if manifest.documents < 0 or manifest.passages < 0:
+        return f"negative counts {manifest.documents} documents, {manifest.passages} passages"
+    info = manifest.vector_index
+    for name, expected in _VECTOR_INDEX_TYPES.items():
+        if not isinstance(info.get(name), expected) or isinstance(info.get(name), bool):
+            return f"vector_index.{name} is {info.get(name)!r}"
+    if info["count"] != manifest.passages or info["dimension"] != manifest.dimension:
+        return (
+            f"vector_index holds {info['count']} x {info['dimension']} but the manifest says "
+            f"{manifest.passages} x {manifest.dimension}"
+        )
+    params = info.get("search_params", {})
+    if not isinstance(params, dict) or not all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in params.items()
+    ):
+        return f"vector_index.search_params is {params!r}"
+    return None
 
 
 # --- the index directory -------------------------------------------------------------------------------
