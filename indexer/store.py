@@ -223,17 +223,17 @@ def current_build_id(index_dir: Path) -> str | None:
 
 
 def is_building(index_dir: Path) -> bool:
-    """True while some process holds the build lock of `index_dir`."""
-    lock_path = index_dir / LOCK
-    if not lock_path.exists():
+    """True while some process holds the build lock of `index_dir`.
+
+    Reads the holder's pid that `build_lock` writes into the lock file instead of trying the lock: a probe
+    that took the lock, even for a moment, could make a build starting at that moment fail as "locked".
+    """
+    try:
+        holder = (index_dir / LOCK).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
         return False
-    with open(lock_path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return False
+    pid = holder.removeprefix("pid ").strip()
+    return pid.isdigit() and _process_alive(int(pid))
 
 
 @contextlib.contextmanager
