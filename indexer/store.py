@@ -271,6 +271,7 @@ def new_build_dir(index_dir: Path) -> Path:
     """A fresh, empty folder for a build that is not visible to readers until `publish`."""
     builds = index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(index_dir)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     path = builds / f".tmp-{stamp}-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
     path.mkdir()
@@ -285,6 +286,10 @@ def _fsync_tree(path: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+    _fsync_dir(path)
+
+
+def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -300,6 +305,7 @@ def publish(index_dir: Path, build_dir: Path, *, keep: int = 2) -> Path:
     _fsync_tree(build_dir)
     final = build_dir.with_name(build_dir.name.removeprefix(".tmp-"))
     os.replace(build_dir, final)
+    _fsync_dir(build_dir.parent)  # the rename must be on disk before a link can point to it
     link_tmp = index_dir / f".{CURRENT}.{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         link_tmp.unlink()
@@ -324,10 +330,24 @@ def prune_builds(index_dir: Path, *, keep: int = 2) -> None:
     for stale in published[:-keep]:
         if stale != current:
             shutil.rmtree(stale, ignore_errors=True)
-    for temporary in builds.glob(".tmp-*"):
-        pid = temporary.name.split("-")[2] if temporary.name.count("-") >= 3 else ""
-        if not pid.isdigit() or not _process_alive(int(pid)):
-            shutil.rmtree(temporary, ignore_errors=True)
+    _remove_abandoned(index_dir)
+
+
+def _remove_abandoned(index_dir: Path) -> None:
+    """Remove what killed builds left behind: `.tmp-*` build folders and `.current.*` links of dead processes."""
+    leftovers = [*(index_dir / BUILDS).glob(".tmp-*"), *index_dir.glob(f".{CURRENT}.*")]
+    for leftover in leftovers:
+        if leftover.name.startswith(".tmp-"):  # .tmp-<stamp>-<pid>-<n>
+            parts = leftover.name.split("-")
+            pid = parts[2] if len(parts) >= 4 else ""
+        else:  # .current.<pid>
+            pid = leftover.name.rsplit(".", 1)[-1]
+        if pid.isdigit() and _process_alive(int(pid)):
+            continue
+        if leftover.is_symlink() or leftover.is_file():
+            leftover.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _process_alive(pid: int) -> bool:
