@@ -759,9 +759,6 @@ def _clean_title(title: str) -> str:
 def _scan_people(doc: _Doc) -> None:
     """Register everyone introduced with a name ("French Chief of Defence Staff Fabien Mandon")."""
     for m in _NAME_RUN.finditer(doc.masked):
-        words = m.group().split()
-        if all(_strip_possessive(w) in _CAP_STOP or _entity_at(doc, 0, 0) for w in words[:1]) and len(words) < 2:
-            continue
         span = _walk_back(doc, max(0, m.start() - 80), m.end())
         if span is None:
             continue
