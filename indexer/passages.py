@@ -35,7 +35,6 @@ class Passage:
 # --------------------------------------------------------------------------------------------------------------
 # Sentences
 
-_CLOSERS = "\"'”’»)]}"
 _BREAK_RE = re.compile(
     r"[.!?…‽]+[\"'”’»)\]}]*(?=\s|\Z)"  # sentence-final punctuation (maybe inside a closing quote) + space
     r"|[。！？]+[」』”’）)]*"  # CJK full stops need no space after them
@@ -180,11 +179,14 @@ def _heading_shaped(line: str) -> bool:
     return words[-1].lower() not in _CONTINUATION_WORDS
 
 
+def _ends_like_sentence(line: str) -> bool:
+    return line[-1] in _LINE_END_CHARS and _LINE_END_RE.search(line, max(0, len(line) - 12)) is not None
+
+
 class _Layout:
     """Lines of a text, classified once."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
         self.starts: list[int] = []  # first non-space character of each line
         self.ends: list[int] = []  # end of its last non-space character
         self.indented: list[bool] = []
@@ -215,16 +217,10 @@ class _Layout:
             pos += len(raw) + 1
         self.wrapped = self._looks_hard_wrapped()
 
-    def content(self, i: int) -> str:
-        return self.contents[i]
-
     def ends_sentence(self, i: int) -> bool:
         """Line ``i`` ends in sentence-final punctuation or a closing quote, and no lowercase word follows."""
-        content = self.contents[i]
-        if content[-1] not in _LINE_END_CHARS or not _LINE_END_RE.search(content, max(0, len(content) - 12)):
-            return False
         following = self.contents[i + 1] if i + 1 < len(self.contents) else ""
-        return not following[:1].islower()
+        return _ends_like_sentence(self.contents[i]) and not following[:1].islower()
 
     def _looks_hard_wrapped(self) -> bool:
         """Text wrapped at a fixed width: lines run on into the next one without ending a sentence.
@@ -241,7 +237,7 @@ class _Layout:
             longest = max(longest, len(content))
             if i + 1 < len(kinds) and kinds[i + 1] == _TEXT:
                 joined += 1
-                if content[-1] not in _LINE_END_CHARS or not _LINE_END_RE.search(content, max(0, len(content) - 12)):
+                if not _ends_like_sentence(content):
                     runs_on += 1
                     if not clear and not _heading_shaped(content):
                         clear = 1
@@ -255,12 +251,12 @@ class _Layout:
 
     def is_plain_heading(self, i: int, gap_before: bool) -> bool:
         """A short line, at a paragraph start, followed by a line of running text."""
-        if not _heading_shaped(self.content(i)):
+        if not _heading_shaped(self.contents[i]):
             return False
         j = self.next_content_line(i)
         if j is None or self.kinds[j] != _TEXT:
             return False
-        following = self.content(j)
+        following = self.contents[j]
         if following[0].islower() or following[0].isdigit() or _heading_shaped(following):
             return False
         if self.wrapped or self.indented[j]:  # then only a line standing alone is a heading
@@ -286,19 +282,19 @@ class _Layout:
                 continue
             if kind == _MD:
                 close()
-                match = _MD_HEADING_RE.match(self.content(i))
-                blocks.append(_Block(self.starts[i], self.ends[i], match.group(1) if match else None))
+                heading = _MD_HEADING_RE.match(self.contents[i]).group(1)  # type: ignore[union-attr]
+                blocks.append(_Block(self.starts[i], self.ends[i], heading))
                 gap_before = True
                 continue
             new_paragraph = (
                 para is None
                 or self.indented[i]
-                or _BULLET_RE.match(self.content(i)) is not None
+                or _BULLET_RE.match(self.contents[i]) is not None
                 or (not self.wrapped and self.ends_sentence(prev_text_line))
             )
             if new_paragraph and not self.indented[i] and self.is_plain_heading(i, gap_before):
                 close()
-                blocks.append(_Block(self.starts[i], self.ends[i], self.content(i)))
+                blocks.append(_Block(self.starts[i], self.ends[i], self.contents[i]))
             elif new_paragraph:
                 close()
                 para = [self.starts[i], self.ends[i]]
