@@ -7,7 +7,14 @@ import threading
 from pathlib import Path
 
 from indexer.embedding import Embedder
-from indexer.store import IndexMissingError, IndexStoreError, current_build_id, is_building, resolve_build
+from indexer.store import (
+    IndexCorruptError,
+    IndexMissingError,
+    IndexStoreError,
+    current_build_id,
+    is_building,
+    resolve_build,
+)
 from search_api.engine import LoadedIndex, SearchEngine, SearchOptions
 
 log = logging.getLogger("seedsearch.api")
@@ -55,12 +62,18 @@ class IndexHolder:
             try:
                 engine = SearchEngine(LoadedIndex(self.index_dir), self.embedder, self.options)
                 engine.search("warm up", k=1)
-            except IndexStoreError as err:
+            except Exception as err:  # any broken build, whatever fails on it, keeps the previous engine
+                problem = err if isinstance(err, IndexStoreError) else IndexCorruptError(
+                    f"the build {build_id} of {self.index_dir} cannot be served ({type(err).__name__}: {err}): "
+                    f"rebuild it with `seedsearch build --full --index {self.index_dir}`."
+                )
                 self._failed_build = build_id
-                self.last_error = str(err)
+                self.last_error = str(problem)
                 if raise_errors:
-                    raise
-                log.error("kept the previous index: the new build %s cannot be served: %s", build_id, err)
+                    if problem is err:
+                        raise
+                    raise problem from err
+                log.error("kept the previous index: the new build %s cannot be served: %s", build_id, problem)
                 return False
             # Requests still running on the old engine hold their own reference to it.
             self.engine, self.build_id = engine, build_id
