@@ -201,13 +201,19 @@ def serve(
     """Serve the JSON search API (the model and index load once, here, before the port opens)."""
     import uvicorn
 
+    from indexer.store import IndexMissingError, Manifest, resolve_build
     from search_api.app import create_app, engine_options
     from search_api.service import IndexHolder
 
     settings = _settings(index=index, host=host, port=port, model=model, backend=backend, device=device)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:  # a missing index or a broken manifest fails here, before the model spends seconds loading
+        Manifest.read(resolve_build(settings.index))
+    except IndexMissingError:
+        if not wait_for_index:
+            raise
     holder = IndexHolder(settings.index, _embedder(settings), engine_options(settings))
     holder.load(required=not wait_for_index)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     typer.echo(f"seedsearch API on http://{settings.host}:{settings.port} (docs at /docs)", err=True)
     uvicorn.run(
         create_app(settings, holder=holder), host=settings.host, port=settings.port, log_level="warning",
@@ -237,14 +243,14 @@ def ui(
 @app.command()
 @clean_errors
 def info(index: IndexOption = None) -> None:
-    """Print the manifest of the published index."""
-    from indexer.store import Manifest, resolve_build
+    """Print the manifest of the published index, after checking that its files can be read."""
+    from search_api.engine import LoadedIndex
 
     settings = _settings(index=index)
-    build_dir = resolve_build(settings.index)
-    manifest = Manifest.read(build_dir)
-    typer.echo(f"build: {build_dir}")
-    typer.echo(manifest.to_json())
+    loaded = LoadedIndex(settings.index)
+    loaded.close()
+    typer.echo(f"build: {loaded.build_dir}")
+    typer.echo(loaded.manifest.to_json())
 
 
 @app.command(name="eval")
