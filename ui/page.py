@@ -31,6 +31,7 @@ EXAMPLES: tuple[str, ...] = (
     "What does Moscow want from a peace deal?",
 )
 DEFAULT_K = 5
+FIRST_VISIT_TITLES = 5
 MAX_K = 50
 START_API = "seedsearch serve --index index/"
 BUILD_INDEX = "seedsearch build --source seeds/ --index index/"
@@ -259,13 +260,19 @@ def _examples(label: str) -> None:
         row.button(question, key=f"example_{i}", on_click=_ask, args=(question,), icon=":material/north_east:")
 
 
-def _first_visit(health: Health) -> None:
+def _first_visit(health: Health, facets: Facets | None) -> None:
     st.markdown(
         "Ask a question in plain words. seedsearch finds the passages that answer it, highlights the "
         "answering sentence and shows who said it."
     )
     _examples("Try one of these:")
-    st.caption(f"Searching {_count(health.documents, 'document')}, {_count(health.passages, 'passage')}.")
+    summary = f"Searching {_count(health.documents, 'document')}, {_count(health.passages, 'passage')}"
+    titles = [d.title for d in facets.documents[:FIRST_VISIT_TITLES]] if facets else []
+    if titles:
+        more = health.documents - len(titles)
+        listed = "; ".join(f"*{escape_markdown(t)}*" for t in titles)
+        summary += f": {listed}{f' and {more:,} more' if more > 0 else ''}"
+    st.caption(summary + ".")
 
 
 def _active_filters(request: SearchRequest, facets: Facets | None) -> str:
@@ -380,7 +387,7 @@ def render(client: ApiClient) -> None:
                 icon=":material/sync:",
             )
         if not request.query:
-            _first_visit(health)
+            _first_visit(health, facets)
         else:
             try:
                 with st.spinner("Searching…"):

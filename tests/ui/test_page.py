@@ -62,7 +62,7 @@ def test_first_visit_shows_examples_and_does_not_search(fake: FakeClient) -> Non
     assert all(question in labels for question in EXAMPLES)
     assert fake.searches == []
     assert cards(at) == []
-    assert "Searching 1 document, 23 passages." in all_text(at)
+    assert "Searching 1 document, 23 passages: *US backs security guarantees for Ukraine*." in plain(all_text(at))
     assert fake.closed
 
 
