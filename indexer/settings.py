@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     fusion: Literal["rrf", "convex"] = "convex"
     dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Weight of dense scores in convex fusion.")
     rrf_k: int = Field(60, ge=1)
-    statement_weight: float = Field(0.6, ge=0.0, description="Boost for passages where the asked party speaks.")
+    statement_weight: float = Field(1.0, ge=0.0, description="Boost for passages where the asked party speaks.")
     entity_weight: float = Field(0.15, ge=0.0, description="Boost for passages that mention the asked entities.")
 
     host: str = "127.0.0.1"

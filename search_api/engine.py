@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from indexer.attribution import QuestionIntent, Statement, parse_question, statement_match
-from indexer.passages import split_sentences
-from indexer.vector_index import VectorIndexInfo, VectorSearcher, load_vector_index
 
+from indexer.attribution import QuestionIntent, Statement, parse_question, statement_match
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
+from indexer.passages import split_sentences
 from indexer.store import (
     DATABASE,
     FAISS_FILE,
@@ -29,6 +28,7 @@ from indexer.store import (
     load_vectors,
     resolve_build,
 )
+from indexer.vector_index import VectorIndexInfo, VectorSearcher, load_vector_index
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
@@ -52,7 +52,7 @@ class SearchOptions:
     fusion: Literal["rrf", "convex"] = "convex"
     dense_weight: float = 0.5
     rrf_k: int = 60
-    statement_weight: float = 0.6
+    statement_weight: float = 1.0
     entity_weight: float = 0.15
 
 
@@ -196,17 +196,17 @@ class SearchEngine:
             sims, ids = sims[top], ids[top]
         return {int(i): float(s) for i, s in zip(ids, sims, strict=True)}
 
-    def _lexical_terms(self, query: str, intent: QuestionIntent) -> list[str]:
+    def _lexical_terms(self, query: str) -> list[str]:
         words = [w.lower() for w in _WORD.findall(query)]
-        terms = [w for w in words if w not in STOPWORDS]
-        for entity in intent.entities:
-            terms.extend(form.lower() for form in self.resolver.surface_forms(entity.id))
-        return list(dict.fromkeys(terms))
+        return list(dict.fromkeys(w for w in words if w not in STOPWORDS))
 
     @staticmethod
-    def _match_expression(terms: Sequence[str]) -> str:
-        quoted = ['"' + t.replace('"', '""') + '"' for t in terms if t.strip()]
-        return " OR ".join(quoted)
+    def _match_expression(terms: Sequence[str], intent: QuestionIntent) -> str:
+        """An FTS5 OR-query of the question's words, plus the asked entities against the passages' resolved
+        entities (the `extra` column), so "Poland" also finds "Polish Prime Minister" and "Warsaw"."""
+        parts = ['"' + t.replace('"', '""') + '"' for t in terms if t.strip()]
+        parts += ['extra : "' + e.name.replace('"', '""') + '"' for e in intent.entities]
+        return " OR ".join(parts)
 
     # --- one query ------------------------------------------------------------------------------------
 
@@ -214,22 +214,22 @@ class SearchEngine:
         self, query: str, vector: np.ndarray | None, k: int, mode: Mode, pool: int, allowed: list[int] | None
     ) -> list[Hit]:
         intent = parse_question(query, self.resolver)
-        terms = self._lexical_terms(query, intent)
+        terms = self._lexical_terms(query)
+        match = self._match_expression(terms, intent)
         dense: dict[int, float] = {}
         lexical: dict[int, float] = {}
         if mode != "lexical" and vector is not None:
             dense = self._dense(vector, pool, allowed)
         if mode != "dense":
-            lexical = dict(self.index.store.lexical(self._match_expression(terms), pool, allowed))
+            lexical = dict(self.index.store.lexical(match, pool, allowed))
         if mode == "hybrid":
             # Score every candidate on both sides, so fusion never mistakes "not retrieved" for "no match".
             missing_dense = [i for i in lexical if i not in dense]
             if missing_dense and vector is not None:
                 dense.update(self._exact(vector, missing_dense))
             missing_lexical = [i for i in dense if i not in lexical]
-            if missing_lexical and terms:
-                lexical.update(self.index.store.lexical(self._match_expression(terms), len(missing_lexical),
-                                                        missing_lexical))
+            if missing_lexical and match:
+                lexical.update(self.index.store.lexical(match, len(missing_lexical), missing_lexical))
         fused = self._fuse(dense, lexical, mode)
         if not fused:
             return []
