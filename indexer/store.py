@@ -10,6 +10,7 @@ Layout of an index directory `DIR`::
         ids.npy            int64 passage ids (SQLite rowids)
         vectors.faiss      the FAISS index over those vectors
     DIR/.lock              held (flock) by the one build that may write DIR
+    DIR/.serving/<pid>     the build a running server serves, which pruning leaves alone
 
 A build writes a new folder under `builds/` and switches `current` only when everything is on disk, so a half
 built index is never visible and a killed build leaves the published one as it was.
@@ -41,6 +42,7 @@ FAISS_FILE = "vectors.faiss"
 CURRENT = "current"
 BUILDS = "builds"
 LOCK = ".lock"
+SERVING = ".serving"
 REQUIRED_FILES = (MANIFEST, DATABASE, VECTORS, IDS, FAISS_FILE)
 
 SCHEMA = """
@@ -326,11 +328,49 @@ def prune_builds(index_dir: Path, *, keep: int = 2) -> None:
     if not builds.is_dir():
         return
     current = (index_dir / CURRENT).resolve() if (index_dir / CURRENT).exists() else None
+    in_use = served_builds(index_dir)
     published = sorted((p for p in builds.iterdir() if not p.name.startswith(".tmp-")), key=lambda p: p.name)
     for stale in published[:-keep]:
-        if stale != current:
+        if stale != current and stale.name not in in_use:
             shutil.rmtree(stale, ignore_errors=True)
     _remove_abandoned(index_dir)
+
+
+def mark_served(index_dir: Path, build_dir: Path) -> None:
+    """Record that this process serves `build_dir`, so that builds never prune it from under the server.
+
+    A server may serve an older build for a while (until it notices a new one, or for good when the new one
+    is broken); without this mark a build publishing meanwhile could delete the files it still reads.
+    """
+    folder = index_dir / SERVING
+    with contextlib.suppress(OSError):  # a read-only index directory: nothing prunes it either
+        folder.mkdir(exist_ok=True)
+        mark = folder / f"{os.getpid()}"
+        tmp = folder / f".{os.getpid()}.tmp"
+        tmp.write_text(build_dir.name, encoding="utf-8")
+        os.replace(tmp, mark)
+
+
+def unmark_served(index_dir: Path) -> None:
+    with contextlib.suppress(OSError):
+        (index_dir / SERVING / f"{os.getpid()}").unlink()
+
+
+def served_builds(index_dir: Path) -> set[str]:
+    """Names of the builds that live servers have marked; marks of dead processes are removed."""
+    names: set[str] = set()
+    folder = index_dir / SERVING
+    if not folder.is_dir():
+        return names
+    for mark in folder.iterdir():
+        if not mark.name.isdigit():
+            continue
+        if not _process_alive(int(mark.name)):
+            mark.unlink(missing_ok=True)
+            continue
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            names.add(mark.read_text(encoding="utf-8").strip())
+    return names
 
 
 def _remove_abandoned(index_dir: Path) -> None:

@@ -13,7 +13,9 @@ from indexer.store import (
     IndexStoreError,
     current_build_id,
     is_building,
+    mark_served,
     resolve_build,
+    unmark_served,
 )
 from search_api.engine import LoadedIndex, SearchEngine, SearchOptions
 
@@ -76,6 +78,7 @@ class IndexHolder:
                 log.error("kept the previous index: the new build %s cannot be served: %s", build_id, problem)
                 return False
             # Requests still running on the old engine hold their own reference to it.
+            mark_served(self.index_dir, engine.index.build_dir)
             self.engine, self.build_id = engine, build_id
             self.last_error = None
             log.info("serving build %s (%d passages)", build_id, engine.index.manifest.passages)
@@ -100,3 +103,4 @@ class IndexHolder:
         self._stop.set()
         if self._watcher is not None:
             self._watcher.join(timeout=5)
+        unmark_served(self.index_dir)
