@@ -264,21 +264,29 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     model: ModelOption = None,
     backend: BackendOption = None,
+    api_url: Annotated[
+        str | None, typer.Option("--api-url", help="Ask a running API (e.g. http://127.0.0.1:8000) instead.")
+    ] = None,
 ) -> None:
     """Measure answer quality: hit@1, hit@3, MRR@5 on a question set, or nDCG@10 and recall@100 on BEIR."""
     from search_api.app import engine_options
     from search_api.engine import LoadedIndex, SearchEngine
-    from search_api.evaluation import evaluate_beir, evaluate_questions
+    from search_api.evaluation import api_search, evaluate_beir, evaluate_questions
 
     if (questions is None) == (beir is None):
         raise fail("give exactly one of --questions FILE or --beir DIR")
+    if mode not in ("hybrid", "dense", "lexical"):
+        raise fail(f"--mode must be hybrid, dense or lexical, not {mode!r}")
     settings = _settings(index=index, model=model, backend=backend)
-    engine = SearchEngine(LoadedIndex(settings.index), _embedder(settings), engine_options(settings))
+    if api_url:
+        search = api_search(api_url, mode, settings.api_key)  # type: ignore[arg-type]
+    else:
+        search = SearchEngine(LoadedIndex(settings.index), _embedder(settings), engine_options(settings))
     if questions is not None:
-        report = evaluate_questions(engine, questions, mode=mode)  # type: ignore[arg-type]
+        report = evaluate_questions(search, questions, mode=mode)  # type: ignore[arg-type]
     else:
         assert beir is not None
-        report = evaluate_beir(engine, beir, split=split, mode=mode)  # type: ignore[arg-type]
+        report = evaluate_beir(search, beir, split=split, mode=mode)  # type: ignore[arg-type]
     typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.render())
 
 
