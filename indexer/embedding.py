@@ -239,6 +239,8 @@ class _OnnxRunner:
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3
+        # no busy-waiting between runs: on a small shared CPU spinning threads steal time from everyone else
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._inputs = _GraphInputs(tokenizer, [i.name for i in self._session.get_inputs()])
 
@@ -353,24 +355,20 @@ def _graph_dir(model: Any, model_id: str, cache_dir: Path) -> Path:
     return cache_dir / "onnx" / f"{slug}-{_weights_hash(model)}"
 
 
-class _Exportable:
-    """Wraps the module stack so torch.onnx.export sees positional tensors in and one tensor out."""
+def _exportable(model: Any, names: Sequence[str]) -> Any:
+    """The module stack as a torch module with positional tensors in and one normalised tensor out."""
+    import torch
 
-    @staticmethod
-    def build(model: Any, names: Sequence[str]) -> Any:
-        import torch
+    class _Graph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = model
 
-        class _Graph(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.inner = model
+        def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
+            out = self.inner.forward(dict(zip(names, tensors, strict=True)))["sentence_embedding"]
+            return torch.nn.functional.normalize(out, p=2.0, dim=-1)
 
-            def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
-                features = dict(zip(names, tensors, strict=True))
-                out = self.inner.forward(features)["sentence_embedding"]
-                return torch.nn.functional.normalize(out, p=2.0, dim=-1)
-
-        return _Graph().eval()
+    return _Graph().eval()
 
 
 def _export_onnx(model: Any, target: Path) -> None:
@@ -391,7 +389,7 @@ def _export_onnx(model: Any, target: Path) -> None:
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                _Exportable.build(model, names),
+                _exportable(model, names),
                 tensors,
                 str(tmp),
                 dynamo=False,
@@ -479,26 +477,23 @@ _PROBE_TEXTS = [
 ]
 
 
-def _graph_runners(model: Any, model_id: str, names: set[str], cache_dir: Path, threads: int) -> dict[str, _Runner]:
-    """Build the onnx/openvino runners in `names` from the cached export, each checked against fp32."""
-    plain, fused = _onnx_graphs(model, model_id, cache_dir)
+def _graph_runner(model: Any, name: str, graphs: tuple[Path, Path], threads: int) -> _Runner:
+    """Start the onnx/openvino runner `name` on the exported (plain, fused) graphs, checked against fp32."""
+    plain, fused = graphs
     tokenizer = _copy_tokenizer(model.tokenizer, max_length=int(model.max_seq_length or 512))
-    built: dict[str, _Runner] = {}
-    for name in sorted(names):
-        runner: _Runner
-        try:
-            if name == "onnx":
-                runner = _OnnxRunner(fused, tokenizer, threads)
-            else:
-                runner = _OpenVinoRunner(plain, tokenizer, threads, bf16=name == "openvino-bf16")
-        except Exception as err:
-            raise EmbedderError(
-                f"cannot start backend {name!r} from {plain.parent} ({type(err).__name__}: {err}); "
-                "delete that folder to export again, or use backend='torch-fp32'"
-            ) from err
-        _check_agreement(_TorchRunner(model, bf16=False), runner, _PROBE_TEXTS, 0.995 if "bf16" in name else 0.999)
-        built[name] = runner
-    return built
+    runner: _Runner
+    try:
+        if name == "onnx":
+            runner = _OnnxRunner(fused, tokenizer, threads)
+        else:
+            runner = _OpenVinoRunner(plain, tokenizer, threads, bf16=name == "openvino-bf16")
+    except Exception as err:
+        raise EmbedderError(
+            f"cannot start backend {name!r} from {plain.parent} ({type(err).__name__}: {err}); "
+            "delete that folder to export again, or use backend='torch-fp32'"
+        ) from err
+    _check_agreement(_TorchRunner(model, bf16=False), runner, _PROBE_TEXTS, 0.995 if "bf16" in name else 0.999)
+    return runner
 
 
 # --------------------------------------------------------------------------- loading
@@ -557,11 +552,22 @@ def _check_device(device: str, backend: str) -> None:
         raise EmbedderError(f"backend {backend!r} runs on the CPU only; on {device!r} use torch-fp32 or torch-bf16")
 
 
-def _auto_passage_backend() -> str:
-    """Measured order on the target CPU (see benchmarks/bench_encoders.py); every choice agrees with fp32."""
-    if has_fast_bf16():
-        return "torch-bf16"
-    return "onnx" if "onnx" in available_backends() else "torch-fp32"
+def auto_backends(device: str = "cpu") -> tuple[str, str]:
+    """What backend="auto" runs here: (passages backend, queries backend).
+
+    The order comes from benchmarks/bench_encoders.py on the target CPU (2 cores, AVX-512 BF16); every
+    candidate agrees with torch fp32 at cosine >= 0.999 on real passages, and each graph backend is checked
+    again against fp32 when it is loaded. Passages want throughput: bf16 where the CPU computes it natively
+    (OpenVINO first, then torch autocast). Queries want latency for one short text: the fused ONNX graph.
+    """
+    if device != "cpu":
+        return "torch-fp32", "torch-fp32"
+    installed = set(available_backends())
+    order = ["openvino-bf16", "torch-bf16"] if has_fast_bf16() else []
+    order += ["openvino", "onnx", "torch-fp32"]
+    passages = next(b for b in order if b in installed or b.startswith("torch"))
+    queries = next(b for b in ("onnx", "openvino", "torch-fp32") if b in installed or b.startswith("torch"))
+    return passages, queries
 
 
 def load_embedder(
@@ -607,27 +613,25 @@ def load_embedder(
         raise EmbedderError(f"model {model_id!r} has no fast tokenizer; use a model folder with tokenizer.json")
     max_len = int(st_model.max_seq_length or 512)
 
-    on_cpu = device == "cpu"
-    passage_name = backend
-    if backend == "auto":
-        passage_name = _auto_passage_backend() if on_cpu else "torch-fp32"
-    query_name = passage_name
-    if backend == "auto" and on_cpu and "onnx" in available_backends():
-        query_name = "onnx"
+    passage_name, query_name = auto_backends(device) if backend == "auto" else (backend, backend)
 
-    fp32 = _TorchRunner(st_model, bf16=False)
-    runners: dict[str, _Runner] = {"torch-fp32": fp32, "torch-bf16": _TorchRunner(st_model, bf16=True)}
-    graph_names = {passage_name, query_name} - set(runners)
-    if graph_names:
+    runners: dict[str, _Runner] = {
+        "torch-fp32": _TorchRunner(st_model, bf16=False),
+        "torch-bf16": _TorchRunner(st_model, bf16=True),
+    }
+    graphs: tuple[Path, Path] | None = None
+    for name in sorted({passage_name, query_name} - set(runners)):
         try:
-            runners |= _graph_runners(st_model, model_id, graph_names, cache_dir or default_cache_dir(), threads)
+            graphs = graphs or _onnx_graphs(st_model, model_id, cache_dir or default_cache_dir())
+            runners[name] = _graph_runner(st_model, name, graphs, threads)
         except EmbedderError as err:
             if backend != "auto":
                 raise
-            logging.getLogger(__name__).warning("embedding: %s; falling back to torch-fp32", err)
-            # "auto" always gives a working embedder: torch fp32 replaces whatever could not be built
-            passage_name = passage_name if passage_name in runners else "torch-fp32"
-            query_name = query_name if query_name in runners else "torch-fp32"
+            # "auto" always gives a working embedder: a torch backend replaces what could not be built
+            fallback = "torch-bf16" if name == passage_name and "bf16" in name else "torch-fp32"
+            logging.getLogger(__name__).warning("embedding: %s; using %s instead", err, fallback)
+            passage_name = fallback if passage_name == name else passage_name
+            query_name = "torch-fp32" if query_name == name else query_name
 
     return ModelEmbedder(
         model_id=model_id,
