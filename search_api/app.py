@@ -80,6 +80,32 @@ async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
+class ApiKeyGate:
+    """With an API key set, answers 401 to every request but /health that lacks it, before any routing.
+
+    The routes check the key too (`require_key`, which also documents it in the OpenAPI schema); this gate
+    covers what they cannot: /docs, /openapi.json and unknown paths.
+    """
+
+    OPEN_PATHS = frozenset({"/health"})
+
+    def __init__(self, app: ASGIApp, api_key: str) -> None:
+        self.app = app
+        self.expected = api_key.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") in self.OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", [])).get(b"x-api-key", b"")
+        if hmac.compare_digest(given, self.expected):
+            await self.app(scope, receive, send)
+            return
+        response = JSONResponse({"detail": MISSING_KEY}, status_code=401)
+        await response(scope, _empty_receive, send)
+
+
+MISSING_KEY = "missing or wrong API key: send it in the X-API-Key header"
 def get_holder(request: Request) -> IndexHolder:
     return request.app.state.holder  # type: ignore[no-any-return]
 
@@ -108,7 +134,7 @@ def require_key(request: Request) -> None:
         return
     given = request.headers.get("x-api-key", "")
     if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode()):
-        raise HTTPException(401, detail="missing or wrong API key: send it in the X-API-Key header")
+        raise HTTPException(401, detail=MISSING_KEY)
 
 
 def require_admin_key(request: Request) -> None:
@@ -150,7 +176,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    if settings.cors_origins:
+    if settings.api_key is not None:
+        app.add_middleware(ApiKeyGate, api_key=settings.api_key)
+    if settings.cors_origins:  # outermost, so that preflight requests are answered before the key is asked
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"]
         )
