@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from indexer.embedding import Embedder, load_embedder
@@ -106,6 +107,21 @@ class ApiKeyGate:
 
 
 MISSING_KEY = "missing or wrong API key: send it in the X-API-Key header"
+ERROR_DESCRIPTIONS = {
+    401: "The API key is missing or wrong (only when the server has SEEDSEARCH_API_KEY set).",
+    403: "Admin endpoints are off: the server has no SEEDSEARCH_API_KEY.",
+    404: "Nothing with this id in the index.",
+    413: "The request body is too large.",
+    422: "A parameter or the body is invalid; `detail` says which and why.",
+    503: "No index is loaded yet: build one with `seedsearch build`.",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error codes, all shaped as `schemas.Problem`."""
+    return {code: {"model": schemas.Problem, "description": ERROR_DESCRIPTIONS[code]} for code in codes}
+
+
 def get_holder(request: Request) -> IndexHolder:
     return request.app.state.holder  # type: ignore[no-any-return]
 
@@ -185,12 +201,19 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail
-        if exc.status_code == 404 and detail == "Not Found":
+        detail, status, headers = exc.detail, exc.status_code, exc.headers
+        if status == 404 and detail == "Not Found":
             detail = f"no endpoint at {request.url.path}: see /docs for the API"
-        elif exc.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}: see /docs for the API"
-        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
+        elif status == 405:
+            allowed = _allowed_methods(request)
+            detail = f"{request.method} is not allowed on {request.url.path}, only {allowed}: see /docs for the API"
+            headers = {**(exc.headers or {}), "Allow": allowed}
+        elif status == 400 and detail == "There was an error parsing the body":  # e.g. a body that is not UTF-8
+            status, detail = 422, (
+                "the request body cannot be read as JSON: send a UTF-8 JSON object such as "
+                '{"query": "What did Poland say?", "k": 5}'
+            )
+        return JSONResponse(status_code=status, content={"detail": detail}, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -207,15 +230,22 @@ def create_app(
         hits = [schemas.SearchHit(**hit_to_dict(hit, engine.resolver)) for hit in result.hits]
         return schemas.SearchResponse(query=result.query, mode=result.mode, took_ms=result.took_ms, results=hits)
 
-    @app.get("/search", response_model=schemas.SearchResponse, dependencies=keyed)
+    @app.get("/search", response_model=schemas.SearchResponse, dependencies=keyed, responses=errors(401, 422, 503))
     def search_get(
         engine: EngineDep,
-        q: Annotated[str, Query(min_length=1, max_length=8000, description="The question.")],
+        q: Annotated[
+            str,
+            Query(
+                max_length=8000,
+                description="The question, 1 to 2,000 characters after trimming, without control characters.",
+                json_schema_extra=schemas.QUERY_SCHEMA,
+            ),
+        ],
         k: Annotated[int, Query(ge=1, le=schemas.MAX_K)] = 5,
         mode: Annotated[schemas.Mode, Query()] = "hybrid",
-        doc_id: Annotated[str | None, Query(max_length=500)] = None,
-        speaker: Annotated[str | None, Query(max_length=500)] = None,
-        entity: Annotated[str | None, Query(max_length=500)] = None,
+        doc_id: Annotated[str | None, Query(max_length=500, json_schema_extra=schemas.FILTER_SCHEMA)] = None,
+        speaker: Annotated[str | None, Query(max_length=500, json_schema_extra=schemas.FILTER_SCHEMA)] = None,
+        entity: Annotated[str | None, Query(max_length=500, json_schema_extra=schemas.FILTER_SCHEMA)] = None,
     ) -> schemas.SearchResponse:
         try:
             request = schemas.SearchRequest(
@@ -225,11 +255,17 @@ def create_app(
             raise RequestValidationError(err.errors()) from err
         return run_search(engine, request)
 
-    @app.post("/search", response_model=schemas.SearchResponse, dependencies=keyed)
+    @app.post(
+        "/search", response_model=schemas.SearchResponse, dependencies=keyed, responses=errors(401, 413, 422, 503)
+    )
     def search_post(engine: EngineDep, request: schemas.SearchRequest) -> schemas.SearchResponse:
         return run_search(engine, request)
 
-    @app.get("/health", response_model=schemas.Health, responses={503: {"description": "No index loaded."}})
+    @app.get(
+        "/health",
+        response_model=schemas.Health,
+        responses={503: {"model": schemas.Unavailable, "description": "No index loaded (yet)."}},
+    )
     def health(holder: HolderDep) -> Any:
         engine = holder.engine
         if engine is None:
@@ -240,7 +276,7 @@ def create_app(
             status="ok", documents=manifest.documents, passages=manifest.passages, building=holder.building
         )
 
-    @app.get("/stats", response_model=schemas.Stats, dependencies=keyed)
+    @app.get("/stats", response_model=schemas.Stats, dependencies=keyed, responses=errors(401, 503))
     def stats(engine: EngineDep) -> schemas.Stats:
         manifest = engine.index.manifest
         return schemas.Stats(
@@ -253,7 +289,12 @@ def create_app(
             backend=engine.embedder.backend,
         )
 
-    @app.get("/documents/{doc_id:path}", response_model=schemas.DocumentOut, dependencies=keyed)
+    @app.get(
+        "/documents/{doc_id:path}",
+        response_model=schemas.DocumentOut,
+        dependencies=keyed,
+        responses=errors(401, 404, 422, 503),
+    )
     def document(engine: EngineDep, doc_id: str) -> schemas.DocumentOut:
         found = engine.index.store.document(doc_id)
         if found is None:
@@ -262,9 +303,16 @@ def create_app(
             doc_id=found.doc_id, title=found.title, text=found.text, metadata=found.metadata, passages=found.passages
         )
 
-    @app.get("/passages/{passage_id}/context", response_model=schemas.Context, dependencies=keyed)
+    @app.get(
+        "/passages/{passage_id}/context",
+        response_model=schemas.Context,
+        dependencies=keyed,
+        responses=errors(401, 404, 422, 503),
+    )
     def context(
-        engine: EngineDep, passage_id: int, window: Annotated[int, Query(ge=0, le=10)] = 1
+        engine: EngineDep,
+        passage_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="A passage id from a search hit.")],
+        window: Annotated[int, Query(ge=0, le=10)] = 1,
     ) -> schemas.Context:
         passages = engine.index.store.context(passage_id, window)
         if not passages:
@@ -281,7 +329,7 @@ def create_app(
             ],
         )
 
-    @app.get("/facets", response_model=schemas.Facets, dependencies=keyed)
+    @app.get("/facets", response_model=schemas.Facets, dependencies=keyed, responses=errors(401, 503))
     def facets(engine: EngineDep) -> schemas.Facets:
         found = engine.index.store.facets()
         return schemas.Facets(
@@ -290,7 +338,12 @@ def create_app(
             entities=[schemas.EntityRef(id=e, name=_name(engine, e)) for e in found["entities"]],
         )
 
-    @app.post("/admin/reload", response_model=schemas.ReloadResult, dependencies=[Depends(require_admin_key)])
+    @app.post(
+        "/admin/reload",
+        response_model=schemas.ReloadResult,
+        dependencies=[Depends(require_admin_key)],
+        responses=errors(401, 403),
+    )
     def admin_reload(holder: HolderDep) -> schemas.ReloadResult:
         swapped = holder.reload()
         detail = "switched to the published build" if swapped else (holder.last_error or "already serving it")
@@ -321,6 +374,15 @@ def _name(engine: SearchEngine, entity_id: str) -> str:
         return engine.resolver.get(entity_id).name
     except KeyError:
         return entity_id
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes on this path (Starlette's 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(route.methods)
+    return ", ".join(sorted(methods))
 
 
 def _readable_errors(errors: Any) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 MAX_QUERY_CHARS = 2000
 MAX_K = 100
@@ -47,15 +47,46 @@ Filter = Annotated[str | None, AfterValidator(clean_filter)]
 Mode = Literal["hybrid", "dense", "lexical"]
 
 
+def whole_number(value: Any) -> Any:
+    """JSON has one number type: 5.0 is the integer 5 (JSON Schema agrees); 5.5, "5" and true are not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(whole_number)]
+
+_QUERY_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+#: What `clean_query` accepts, for the OpenAPI schema (documented only: `clean_query` enforces it with messages
+#: that say what is wrong): at least one character that is not a space, no control characters. (Lone
+#: surrogates are refused too; regex engines such as Rust's cannot name them, and valid UTF-8 cannot hold them.)
+QUERY_SCHEMA: dict[str, Any] = {
+    "minLength": 1,
+    "maxLength": MAX_QUERY_CHARS,
+    "pattern": rf"^{_QUERY_CHAR}*[^\s\x00-\x1f\x7f-\x9f]{_QUERY_CHAR}*$",
+}
+#: What `clean_filter` accepts, for the OpenAPI schema.
+FILTER_SCHEMA: dict[str, Any] = {"maxLength": 500, "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"}
+
+
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    query: Query = Field(description="The question, 1 to 2,000 characters after trimming.")
-    k: int = Field(5, ge=1, le=MAX_K, description="How many passages to return.")
+    query: Query = Field(
+        description="The question, 1 to 2,000 characters after trimming, without control characters.",
+        json_schema_extra=QUERY_SCHEMA,
+    )
+    k: WholeNumber = Field(5, ge=1, le=MAX_K, description="How many passages to return.")
     mode: Mode = Field("hybrid", description="hybrid (dense + lexical), dense or lexical.")
-    doc_id: Filter = Field(None, description="Only passages of this document.")
-    speaker: Filter = Field(None, description="Only passages where this speaker is quoted.")
-    entity: Filter = Field(None, description="Only passages about this country or organisation (id or name).")
+    doc_id: Filter = Field(None, description="Only passages of this document.", json_schema_extra=FILTER_SCHEMA)
+    speaker: Filter = Field(
+        None, description="Only passages where this speaker is quoted.", json_schema_extra=FILTER_SCHEMA
+    )
+    entity: Filter = Field(
+        None,
+        description="Only passages about this country or organisation (id or name).",
+        json_schema_extra=FILTER_SCHEMA,
+    )
 
 
 class Span(BaseModel):
@@ -153,3 +184,22 @@ class ReloadResult(BaseModel):
     reloaded: bool
     build: str | None
     detail: str
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Where the bad value is, e.g. ['body', 'k'].")
+    msg: str = Field(description="What is wrong with it.")
+    type: str
+
+
+class Problem(BaseModel):
+    """Every error response: `detail` says what is wrong and what to do."""
+
+    detail: str | list[FieldError]
+
+
+class Unavailable(BaseModel):
+    """/health when no index is loaded."""
+
+    detail: str
+    building: bool
