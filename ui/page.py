@@ -203,7 +203,7 @@ def _index_panel(client: ApiClient, health: Health | None, stats: Stats | None) 
         col_docs.metric("Documents", f"{stats.documents:,}")
         col_passages.metric("Passages", f"{stats.passages:,}")
         st.caption(
-            f"Model: **{escape_markdown(stats.model or 'unknown')}**  \n"
+            f"Model: **{escape_markdown(stats.model.rsplit('/', 1)[-1] or 'unknown')}**  \n"
             f"Built: {escape_markdown(_format_built_at(stats.built_at))}"
         )
     memo = st.session_state.get(_MEMO)

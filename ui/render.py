@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 
 from ui.client import ContextPassage, Entity, Highlight, PassageContext, SearchHit, Speaker
 
+MAX_ENTITY_CHIPS = 6
+
 # Characters that Markdown (or Streamlit's extensions: emoji/colour ``:...:``, LaTeX ``$``) would interpret.
 _MARKDOWN_ENTITIES = str.maketrans(
     {
@@ -76,8 +78,11 @@ def score_fraction(score: float, top_score: float) -> float:
 
 
 def speaker_label(speaker: Speaker) -> str:
-    """``Donald Tusk · Polish Prime Minister`` (plain text, not escaped)."""
-    return " · ".join(part for part in (speaker.speaker, speaker.title) if part)
+    """``Donald Tusk · Polish Prime Minister`` (plain text, not escaped); a title the name holds is not repeated."""
+    title = speaker.title
+    if not title or title.casefold() in speaker.speaker.casefold():
+        return speaker.speaker
+    return f"{speaker.speaker} · {title}"
 
 
 def _chip(label: str, kind: str, tooltip: str = "") -> str:
@@ -85,10 +90,16 @@ def _chip(label: str, kind: str, tooltip: str = "") -> str:
     return f'<span class="ss-chip ss-chip-{kind}"{title}>{escape_text(label)}</span>'
 
 
-def chips_html(speakers: Sequence[Speaker], entities: Sequence[Entity]) -> str:
-    """Chips for the people quoted and the countries/entities named in a passage."""
+def chips_html(speakers: Sequence[Speaker], entities: Sequence[Entity], max_entities: int = MAX_ENTITY_CHIPS) -> str:
+    """Chips for the people quoted and the countries/entities named in a passage.
+
+    Beyond ``max_entities`` entities, one ``+N`` chip lists the rest in its tooltip.
+    """
     chips = [_chip(speaker_label(s), "speaker", ", ".join(s.affiliation_names or s.affiliations)) for s in speakers]
-    chips += [_chip(e.name, "entity", e.id) for e in entities]
+    shown, rest = entities[:max_entities], entities[max_entities:]
+    chips += [_chip(e.name, "entity", e.id) for e in shown]
+    if rest:
+        chips.append(_chip(f"+{len(rest)}", "entity", ", ".join(e.name for e in rest)))
     return f'<div class="ss-chips">{"".join(chips)}</div>' if chips else ""
 
 

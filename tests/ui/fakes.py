@@ -73,7 +73,11 @@ class FakeClient:
     search_error: ApiError | None = None
     stats_answer: Stats = field(
         default_factory=lambda: Stats(
-            documents=1, passages=23, model="all-MiniLM-L6-v2", dimension=384, built_at="2025-11-26T15:30:00+00:00"
+            documents=1,
+            passages=23,
+            model="sentence-transformers/all-MiniLM-L6-v2",
+            dimension=384,
+            built_at="2025-11-26T15:30:00+00:00",
         )
     )
     facets_answer: Facets = field(

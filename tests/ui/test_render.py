@@ -132,6 +132,19 @@ def test_speaker_label_skips_a_missing_title() -> None:
     assert speaker_label(Speaker("Anonymous")) == "Anonymous"
 
 
+def test_speaker_label_does_not_repeat_a_title_the_name_holds() -> None:
+    group = Speaker("leaders of France, Germany and Poland", "leaders")
+    assert speaker_label(group) == "leaders of France, Germany and Poland"
+
+
+def test_many_entities_collapse_into_a_counted_chip() -> None:
+    entities = [Entity(f"country:{i}", f"Country {i}") for i in range(9)]
+    chips = chips_html([], entities, max_entities=6)
+    assert chips.count("ss-chip-entity") == 7
+    assert ">+3</span>" in chips
+    assert 'title="Country 6, Country 7, Country 8"' in chips
+
+
 def test_chips_are_empty_without_people_or_entities() -> None:
     assert chips_html([], []) == ""
     assert 'title="country&#58;PL"' in chips_html([], [Entity("country:PL", "Poland")])  # id as tooltip
