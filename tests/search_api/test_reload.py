@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -161,30 +162,42 @@ def served_copy(real_seed_index: Path, tmp_path: Path) -> Path:
     return index_dir
 
 
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[str]
+
+    def stop(self) -> str:
+        """Stop the server (SIGTERM, as a supervisor would) and return what it wrote to stderr."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.stderr.read() if self.process.stderr else ""
+
+
 @pytest.fixture
-def real_server(served_copy: Path) -> Iterator[str]:
+def real_server(served_copy: Path) -> Iterator[Server]:
     """`seedsearch serve` as a subprocess with the real model, looking for new builds every 0.5 s."""
     port = free_port()
     env = {**ENV, "SEEDSEARCH_RELOAD_INTERVAL_S": "0.5"}
-    server = subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "indexer.cli", "serve", "--index", str(served_copy), "--port", str(port)],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
-    base_url = f"http://127.0.0.1:{port}"
+    server = Server(f"http://127.0.0.1:{port}", process)
     try:
-        wait_healthy(base_url, server)
-        yield base_url
+        wait_healthy(server.url, process)
+        yield server
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        server.stop()
 
 
 def test_rebuild_under_load_fails_no_request_and_serves_the_new_document(
-    real_server: str, served_copy: Path, seed_copy: Path, real_embedder: Embedder
+    real_server: Server, served_copy: Path, seed_copy: Path, real_embedder: Embedder
 ) -> None:
     new_doc = "zanzibar.txt"
     (seed_copy / new_doc).write_text(
@@ -192,7 +205,7 @@ def test_rebuild_under_load_fails_no_request_and_serves_the_new_document(
         "the island's trade ministry said on Tuesday.\n",
         encoding="utf-8",
     )
-    with Load(real_server, clients=4) as load, httpx.Client(base_url=real_server, timeout=30) as probe:
+    with Load(real_server.url, clients=4) as load, httpx.Client(base_url=real_server.url, timeout=30) as probe:
         while sum(load.outcomes.values()) < 20 and not load.failures:
             time.sleep(0.05)
         report = build_index([seed_copy], served_copy, real_embedder)
@@ -210,8 +223,11 @@ def test_rebuild_under_load_fails_no_request_and_serves_the_new_document(
     assert found, f"the new document was not served within {SWITCH_DEADLINE_S} s of the build finishing"
     assert load.failures == [], load.failures[:5]
     assert set(load.outcomes) == {"200"} and sum(load.outcomes.values()) >= 40, load.outcomes
-    stats = httpx.get(f"{real_server}/stats", timeout=10).json()
-    assert stats["documents"] == 2
+    assert httpx.get(f"{real_server.url}/stats", timeout=10).json()["documents"] == 2
+    logged = real_server.stop()
+    assert "serving build" in logged, logged  # the switch was logged, at INFO...
+    for private in ("Zanzibar", "Clove", "Greenland", "Poland"):  # ...but no document text and no question
+        assert private not in logged, logged
 
 
 # --- builds killed at any moment ----------------------------------------------------------------------
