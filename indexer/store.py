@@ -274,7 +274,9 @@ def new_build_dir(index_dir: Path) -> Path:
     builds = index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(index_dir)
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    now = time.time_ns()
+    # microseconds in the stamp: build names sort in creation order, which pruning relies on
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 1_000_000_000)) + f"{now // 1000 % 1_000_000:06d}"
     path = builds / f".tmp-{stamp}-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
     path.mkdir()
     return path
