@@ -4,13 +4,16 @@ Run (about 2-3 minutes on 2 cores):
 
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 .venv/bin/python -m benchmarks.bench_encoders
 
-Prints a markdown table (for BENCHMARKS.md) and the CPU flags that decide the "auto" choice.
+Prints a markdown table (for BENCHMARKS.md), the CPU flags that decide the "auto" choice and the load
+average: the machine is shared, so trust the figures only when the load is below the core count.
+Options: --quick (a smoke test), --out FILE (also write the table there), --backends, --passages, --queries.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -19,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.embedding import (
+    auto_backends,
     available_backends,
     cpu_count,
     cpu_flags,
@@ -51,12 +55,17 @@ def short_queries(n: int) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="96 passages and 50 queries: a smoke test.")
+    parser.add_argument("--out", type=Path, default=None, help="Also write the markdown section to this file.")
     parser.add_argument("--passages", type=int, default=480)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--backends", nargs="*", default=[b for b in available_backends() if b != "auto"])
     parser.add_argument("--cache-dir", type=Path, default=None)
     args = parser.parse_args()
+    if args.quick:
+        args.passages, args.queries = min(args.passages, 96), min(args.queries, 50)
+    load_start = os.getloadavg()
 
     passages = reuters_passages(args.passages)
     queries = short_queries(args.queries)
@@ -81,27 +90,30 @@ def main() -> None:
         cosines = np.sum(vectors * reference, axis=1)
         p50 = statistics.median(latencies)
         p99 = float(np.percentile(latencies, 99))
-        rows.append(f"| {name} | {rate:.1f} | {p50:.2f} | {p99:.2f} | {cosines.min():.4f} | {cosines.mean():.5f} |")
+        rows.append(f"| {name} | {rate:.1f} | {p50:.2f} | {p99:.2f} | {cosines.min():.5f} | {cosines.mean():.6f} |")
         print(f"done {name}", flush=True)
 
-    auto = load_embedder(cache_dir=args.cache_dir)
+    passage_auto, query_auto = auto_backends()
     flags = sorted(cpu_flags() & {"avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8"})
-    print()
-    print(
+    load_end = os.getloadavg()
+    lines = [
         f"CPU: {platform.processor() or platform.machine()}, {cpu_count()} cores usable, "
-        f"flags: {' '.join(flags) or 'none'} (fast bf16: {has_fast_bf16()})"
-    )
-    print(
-        f"{len(passages)} Reuters passages of 120 words, batch {args.batch_size}; {len(queries)} single "
-        "SciFact queries (encode only, in-process); cosine = passage vector vs torch-fp32."
-    )
+        f"flags: {' '.join(flags) or 'none'} (native bf16: {has_fast_bf16()}); load average (1 min) "
+        f"{load_start[0]:.2f} at start, {load_end[0]:.2f} at end.",
+        f"{len(passages)} Reuters passages of 120 words, batch {args.batch_size}; {len(queries)} single SciFact "
+        "queries, encode only, in-process; cosine = passage vector vs torch-fp32.",
+        "",
+        "| backend | passages/s | query p50 ms | query p99 ms | lowest cosine | mean cosine |",
+        "|---|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+        f'backend="auto" here: passages -> {passage_auto}, queries -> {query_auto}.',
+    ]
+    text = "\n".join(lines) + "\n"
     print()
-    print("| backend | passages/s | query p50 ms | query p99 ms | lowest cosine | mean cosine |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for row in rows:
-        print(row)
-    print()
-    print(f"auto on this machine: passages -> {auto.backend}, queries -> {getattr(auto, 'query_backend', '?')}")
+    print(text, end="")
+    if args.out is not None:
+        args.out.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

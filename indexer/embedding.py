@@ -383,9 +383,13 @@ def _export_onnx(model: Any, target: Path) -> None:
     names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in sample]
     tensors = tuple(sample[k] for k in names)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    switch = transformer is not None and previous not in (None, "eager")
     try:
-        if transformer is not None and previous not in (None, "eager"):
-            transformer.set_attn_implementation("eager")
+        if switch:
+            try:
+                transformer.set_attn_implementation("eager")
+            except Exception:  # older transformers or no eager kernel: trace the current attention instead
+                switch = False
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")
             torch.onnx.export(
@@ -401,7 +405,7 @@ def _export_onnx(model: Any, target: Path) -> None:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-        if transformer is not None and previous not in (None, "eager"):
+        if switch:
             transformer.set_attn_implementation(previous)
 
 

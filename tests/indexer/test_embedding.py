@@ -71,6 +71,13 @@ def test_fake_embedder_counts_whitespace_tokens_plus_two() -> None:
     assert isinstance(fake, Embedder)
 
 
+def test_progress_bar_shows_only_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    FakeEmbedder().encode_passages(["a b", "c d", "e f"], batch_size=2)
+    assert "Embedding" not in capsys.readouterr().err
+    FakeEmbedder().encode_passages(["a b", "c d", "e f"], batch_size=2, progress=True)
+    assert "3/3" in capsys.readouterr().err
+
+
 def test_empty_input_gives_empty_matrix() -> None:
     assert FakeEmbedder().encode_passages([]).shape == (0, 32)
     assert FakeEmbedder().encode_queries([]).shape == (0, 32)
