@@ -180,6 +180,12 @@ def _compatible_previous(
     ):
         log("the published index was built with other settings or another model: rebuilding everything")
         return None
+    try:  # an update copies the database and the vectors: a damaged published build is rebuilt instead
+        document_hashes(build_dir / DATABASE)
+        load_vectors(build_dir, dimension=manifest.dimension, count=manifest.passages)
+    except IndexStoreError as err:
+        log(f"the published index cannot be updated ({err}): rebuilding everything")
+        return None
     return build_dir, manifest
 
 

@@ -525,11 +525,16 @@ def delete_documents(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> list[i
 
 def document_hashes(path: Path) -> dict[str, str]:
     """doc_id -> content hash of every document in a build's database."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return dict(conn.execute("SELECT doc_id, content_hash FROM documents"))
-    finally:
-        conn.close()
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return dict(conn.execute("SELECT doc_id, content_hash FROM documents"))
+        finally:
+            conn.close()
+    except sqlite3.Error as err:
+        raise IndexCorruptError(
+            f"{path} is not a readable seedsearch database ({err}): rebuild with `seedsearch build --full`."
+        ) from err
 
 
 class PassageStore:
