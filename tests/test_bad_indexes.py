@@ -144,6 +144,15 @@ def test_serve_refuses_to_start_on_a_broken_index(broken: Path, monkeypatch: pyt
     assert not started
 
 
+@pytest.mark.parametrize("broken", ALL, indirect=True)
+def test_a_build_over_a_broken_index_repairs_it(broken: Path, seed_copy: Path) -> None:
+    (seed_copy / "rice.txt").write_text("Rice harvests in Thailand were late this year.\n", encoding="utf-8")
+    result = runner.invoke(cli.app, ["build", "--source", str(seed_copy), "--index", str(broken), "-q"])
+    assert result.exit_code == 0, result.output
+    loaded = LoadedIndex(broken)
+    assert loaded.manifest.documents == 4 and loaded.store.document("rice.txt") is not None
+
+
 def test_another_models_index_is_refused_naming_both_models(fake_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
