@@ -358,8 +358,11 @@ def test_a_second_build_exits_with_a_clear_message_or_waits(
     fake_index: Path, big_corpus: Path, seed_copy: Path
 ) -> None:
     first = start_build(big_corpus, fake_index)
+    app = create_app(Settings(index=fake_index), embedder=FakeEmbedder(dimension=32))
     try:
         wait_until_building(fake_index, first)
+        with TestClient(app) as server:
+            assert server.get("/health").json()["building"] is True
         refused = runner.invoke(cli.app, ["build", "--source", str(seed_copy), "--index", str(fake_index), "-q"])
         assert refused.exit_code == 1, refused.output
         errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
@@ -373,6 +376,8 @@ def test_a_second_build_exits_with_a_clear_message_or_waits(
         assert first.wait(timeout=60) == 0
         # it found the first build published and replaced its 600 stories: it ran after it, not beside it
         assert "600 removed" in waited.stdout, waited.stdout
+        with TestClient(app) as server:
+            assert server.get("/health").json()["building"] is False
     finally:
         if first.poll() is None:
             first.kill()
