@@ -1,0 +1,455 @@
+"""FAISS vector index: exact while it is fast enough, then HNSW or IVF-PQ with exact re-ranking.
+
+Vectors are float32 and L2-normalised, so inner product is cosine similarity. Every index is built with
+``faiss.index_factory(d, "IDMap," + inner, METRIC_INNER_PRODUCT)``: the inner index numbers vectors by row
+position (0..n-1, the order given to :func:`build_vector_index`) and the IDMap layer maps positions to the
+caller's int64 passage ids, all in one FAISS file. The row order matters for IVF-PQ: its compressed codes only
+shortlist candidates, which are re-ranked exactly against the original vectors, read by row position from a
+``vectors`` array (typically ``np.load(dir / "vectors.npy", mmap_mode="r")`` saved in build order).
+
+Recall@10 against exact search is measured at build time on a sample of the indexed vectors used as queries
+(each query's own row excluded) and stored in :class:`VectorIndexInfo`, together with the smallest search
+parameters (``efSearch`` / ``nprobe``) that reached the target recall. Thresholds below come from
+``benchmarks/bench_ann.py`` on a 2-core AMD EPYC (Zen 4) with 384-d vectors; see that file's docstring.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import faiss
+import numpy as np
+
+IndexKind = Literal["auto", "flat", "hnsw", "ivfpq"]
+KINDS: tuple[str, ...] = ("flat", "hnsw", "ivfpq")
+
+#: Exact search up to this many vectors: measured single-query p50 of Flat (384-d, 2 cores) is about
+#: 4 ms at 100k, 12 ms at 300k and 40 ms at 1M, so above ~200k it no longer fits a few-ms budget.
+FLAT_MAX_COUNT = 200_000
+#: HNSW32,Flat keeps the full vectors plus the graph in RAM (~1.8 kB per 384-d vector: 9 GB at 5M);
+#: above this count IVF-PQ (~60 B per vector in RAM plus a memory-mapped vectors file) is chosen.
+HNSW_MAX_COUNT = 5_000_000
+#: IVF-PQ needs enough vectors to train 256 centroids per sub-quantizer and the coarse clustering.
+IVFPQ_MIN_COUNT = 10_000
+#: Index files at least this large are memory-mapped on load by default.
+MMAP_MIN_BYTES = 256 * 1024**2
+
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 40
+EF_SEARCH_STEPS = (16, 32, 64, 128, 256, 512)
+NPROBE_STEPS = (4, 8, 16, 32, 64, 128, 256)
+RERANK = 100
+RECALL_SAMPLE = 500
+TRAIN_SAMPLE_MAX = 200_000
+TRAIN_POINTS_PER_LIST = 40
+
+
+@dataclass(frozen=True)
+class VectorIndexInfo:
+    """What was built, for the manifest.
+
+    Attributes:
+        kind: Resolved kind: "flat", "hnsw" or "ivfpq".
+        factory: The ``faiss.index_factory`` string used (IDMap layer included).
+        count: Number of vectors indexed.
+        dimension: Vector dimension.
+        recall_at_10: Recall@10 against exact search measured at build time (None for flat: exact).
+        search_params: Search parameters applied by :class:`VectorSearcher`, e.g. ``{"efSearch": 64}`` or
+            ``{"nprobe": 16, "rerank": 100}``.
+    """
+
+    kind: str
+    factory: str
+    count: int
+    dimension: int
+    recall_at_10: float | None = None
+    search_params: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for a manifest."""
+        return {
+            "kind": self.kind,
+            "factory": self.factory,
+            "count": self.count,
+            "dimension": self.dimension,
+            "recall_at_10": self.recall_at_10,
+            "search_params": dict(self.search_params),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VectorIndexInfo:
+        """Read the form written by :meth:`to_dict`, refusing unknown kinds."""
+        kind = str(data["kind"])
+        if kind not in KINDS:
+            raise ValueError(f"Unknown vector index kind {kind!r} in manifest; expected one of {KINDS}.")
+        recall = data.get("recall_at_10")
+        return cls(
+            kind=kind,
+            factory=str(data["factory"]),
+            count=int(data["count"]),
+            dimension=int(data["dimension"]),
+            recall_at_10=None if recall is None else float(recall),
+            search_params={str(k): int(v) for k, v in dict(data.get("search_params", {})).items()},
+        )
+
+
+def choose_kind(count: int) -> str:
+    """Pick the index kind for ``count`` vectors: flat, then HNSW, then IVF-PQ when RAM matters."""
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}.")
+    if count <= FLAT_MAX_COUNT:
+        return "flat"
+    if count <= HNSW_MAX_COUNT:
+        return "hnsw"
+    return "ivfpq"
+
+
+def ivf_nlist(count: int) -> int:
+    """Number of IVF lists: the power of two nearest to 4*sqrt(count), between 64 and 65536."""
+    target = 4.0 * math.sqrt(max(count, 1))
+    return int(min(65536, max(64, 2 ** round(math.log2(target)))))
+
+
+def pq_subquantizers(dimension: int) -> int:
+    """PQ sub-quantizers: about 8 dimensions each (48 bytes per 384-d vector)."""
+    for m in range(max(1, dimension // 8), 0, -1):
+        if dimension % m == 0:
+            return m
+    return 1
+
+
+def factory_for(kind: str, count: int, dimension: int) -> str:
+    """The ``index_factory`` string used for ``kind`` at this size."""
+    if kind == "flat":
+        return "IDMap,Flat"
+    if kind == "hnsw":
+        return f"IDMap,HNSW{HNSW_M},Flat"
+    if kind == "ivfpq":
+        # "np": no polysemous training (a code re-ordering for Hamming filtering we never use; it made
+        # training take minutes).
+        return f"IDMap,IVF{ivf_nlist(count)},PQ{pq_subquantizers(dimension)}np"
+    raise ValueError(f"Unknown vector index kind {kind!r}; expected 'auto' or one of {KINDS}.")
+
+
+def build_vector_index(
+    vectors: np.ndarray,
+    ids: np.ndarray,
+    kind: IndexKind = "auto",
+    *,
+    factory: str | None = None,
+    target_recall: float = 0.95,
+    seed: int = 0,
+) -> tuple[faiss.Index, VectorIndexInfo]:
+    """Build an index over ``vectors`` labelled with ``ids`` and measure its recall.
+
+    Args:
+        vectors: ``(n, d)`` float32, L2-normalised. Row order defines positions for re-ranking: keep the same
+            array (e.g. saved as ``vectors.npy``) to pass to :func:`load_vector_index` for IVF-PQ.
+        ids: ``(n,)`` unique, non-negative int64 passage ids.
+        kind: "auto" (:func:`choose_kind`), "flat", "hnsw" or "ivfpq".
+        factory: Override :func:`factory_for` (must start with "IDMap,"; "ivfpq" covers any IVF index, whose
+            candidates are re-ranked exactly). For experiments; the defaults are the measured choices.
+        target_recall: The cheapest ``efSearch``/``nprobe`` reaching this recall@10 on the build sample
+            is stored; if none does, the most thorough one tried is kept and the stored recall says so.
+        seed: Seed for the training and recall samples.
+
+    Returns:
+        The FAISS index (IDMap over the inner index) and its :class:`VectorIndexInfo`.
+    """
+    x = _check_vectors(vectors)
+    labels = _check_ids(ids, len(x))
+    n, d = x.shape
+    resolved = choose_kind(n) if kind == "auto" else kind
+    if resolved not in KINDS:
+        raise ValueError(f"Unknown vector index kind {kind!r}; expected 'auto' or one of {KINDS}.")
+    if resolved == "ivfpq" and n < IVFPQ_MIN_COUNT:
+        raise ValueError(
+            f"kind='ivfpq' needs at least {IVFPQ_MIN_COUNT} vectors to train, got {n}; use 'flat' or 'hnsw'."
+        )
+    factory = factory or factory_for(resolved, n, d)
+    if not factory.startswith("IDMap,"):
+        raise ValueError(f"factory {factory!r} must start with 'IDMap,' so passage ids travel with the index.")
+    index = faiss.index_factory(d, factory, faiss.METRIC_INNER_PRODUCT)
+    inner = faiss.downcast_index(faiss.downcast_index(index).index)
+    if isinstance(inner, faiss.IndexHNSW):
+        inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    if not index.is_trained:
+        _train(index, inner, x, seed)
+    if n:
+        index.add_with_ids(x, labels)
+    info = VectorIndexInfo(kind=resolved, factory=factory, count=n, dimension=d)
+    if resolved == "flat" or n == 0:
+        return index, info
+    if resolved == "hnsw":
+        candidates = [{"efSearch": ef} for ef in EF_SEARCH_STEPS]
+    else:
+        nlist = faiss.extract_index_ivf(inner).nlist
+        candidates = [{"nprobe": p, "rerank": RERANK} for p in NPROBE_STEPS if p <= nlist]
+    return index, _tune(index, info, x, candidates, target_recall, seed)
+
+
+def save_vector_index(index: faiss.Index, path: Path) -> None:
+    """Write ``index`` to ``path`` atomically (temporary file, then rename); no pickle."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    faiss.write_index(index, str(tmp))
+    os.replace(tmp, path)
+
+
+def load_vector_index(
+    path: Path,
+    info: VectorIndexInfo,
+    *,
+    mmap: bool | None = None,
+    vectors: np.ndarray | None = None,
+) -> VectorSearcher:
+    """Open a saved index for searching.
+
+    Args:
+        path: File written by :func:`save_vector_index`.
+        info: The :class:`VectorIndexInfo` from the manifest; the file must match its count and dimension.
+        mmap: Memory-map the file (``IO_FLAG_MMAP_IFC | IO_FLAG_READ_ONLY``: flat codes, HNSW graph and
+            IVF lists stay on disk, paged in on demand). Default: when the file is >= ``MMAP_MIN_BYTES``.
+            A mapped file must not be overwritten in place; :func:`save_vector_index` renames instead.
+        vectors: ``(count, dimension)`` float32 rows in build order, needed for IVF-PQ re-ranking; a
+            ``np.load(..., mmap_mode="r")`` array is fine.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Vector index file {path} is missing; rebuild the index.")
+    if mmap is None:
+        mmap = path.stat().st_size >= MMAP_MIN_BYTES
+    flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
+    index = faiss.read_index(str(path), flags)
+    if index.ntotal != info.count or index.d != info.dimension:
+        raise ValueError(
+            f"{path} holds {index.ntotal} vectors of dimension {index.d}, but the manifest says "
+            f"{info.count} of dimension {info.dimension}; rebuild the index."
+        )
+    return VectorSearcher(index, info, vectors=vectors)
+
+
+class VectorSearcher:
+    """Searches an IDMap-wrapped index with the parameters in its info; re-ranks IVF-PQ candidates exactly."""
+
+    def __init__(self, index: faiss.Index, info: VectorIndexInfo, *, vectors: np.ndarray | None = None):
+        """Wrap ``index`` (as returned by :func:`build_vector_index`).
+
+        Args:
+            index: IDMap-wrapped FAISS index.
+            info: Its info; ``search_params`` are applied here.
+            vectors: Original vectors in build order; required when ``search_params["rerank"] > 0``.
+        """
+        outer = faiss.downcast_index(index)
+        if not isinstance(outer, faiss.IndexIDMap):
+            raise TypeError(
+                f"Expected an IDMap-wrapped index, got {type(outer).__name__}; build it with build_vector_index()."
+            )
+        self._owner = index  # downcast proxies do not own the C++ object: keep the owning one alive
+        self._index = outer
+        self._inner = faiss.downcast_index(outer.index)
+        self._ids = faiss.vector_to_array(outer.id_map).astype(np.int64, copy=False)
+        self._info = info
+        self._rerank = int(info.search_params.get("rerank", 0))
+        _apply_params(self._inner, info.search_params)
+        if self._rerank > 0:
+            if vectors is None:
+                raise ValueError(
+                    f"The {info.kind} index re-ranks candidates exactly and needs the original vectors: pass "
+                    "vectors=np.load(<index dir>/'vectors.npy', mmap_mode='r')."
+                )
+            if vectors.shape != (info.count, info.dimension):
+                raise ValueError(
+                    f"vectors has shape {vectors.shape}, expected ({info.count}, {info.dimension}) in build "
+                    "order; rebuild the index or pass the vectors saved with it."
+                )
+        self._vectors = vectors
+
+    @property
+    def info(self) -> VectorIndexInfo:
+        """The index description."""
+        return self._info
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` by inner product for each query.
+
+        Args:
+            queries: ``(nq, d)`` or ``(d,)`` float32, L2-normalised.
+            k: Results per query (>= 1).
+
+        Returns:
+            ``(scores, ids)``, both ``(nq, k)``: float32 scores best first, int64 passage ids; slots beyond
+            the available results hold id -1 and score -inf.
+        """
+        scores, positions = self.search_positions(queries, k)
+        if not len(self._ids):
+            return scores, positions
+        return scores, np.where(positions >= 0, self._ids[np.maximum(positions, 0)], -1)
+
+    def search_positions(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`search` but returns row positions (build order) instead of passage ids."""
+        q = _check_queries(queries, self._info.dimension)
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}.")
+        nq = len(q)
+        if nq == 0 or self._inner.ntotal == 0:
+            return np.full((nq, k), -np.inf, np.float32), np.full((nq, k), -1, np.int64)
+        # One query: one thread. Flat is the only kind that splits a single query across threads, and on
+        # the shared 2-core machine that was 4x slower than one thread (benchmarks/bench_ann.py).
+        with _omp_threads(1 if nq == 1 else None):
+            if self._rerank > 0:
+                _, candidates = self._inner.search(q, max(k, self._rerank))
+                return self._exact_rerank(q, candidates, k)
+            scores, positions = self._inner.search(q, k)
+        scores[positions < 0] = -np.inf
+        return scores, positions
+
+    def _exact_rerank(self, q: np.ndarray, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        assert self._vectors is not None
+        out_scores = np.full((len(q), k), -np.inf, np.float32)
+        out_pos = np.full((len(q), k), -1, np.int64)
+        for i, row in enumerate(candidates):
+            cand = np.unique(row[row >= 0])  # sorted: friendlier to a memory-mapped vectors file
+            if cand.size == 0:
+                continue
+            exact = np.asarray(self._vectors[cand], dtype=np.float32) @ q[i]
+            top = np.argsort(-exact, kind="stable")[:k]
+            out_scores[i, : top.size] = exact[top]
+            out_pos[i, : top.size] = cand[top]
+        return out_scores, out_pos
+
+
+def _apply_params(inner: faiss.Index, params: dict[str, int]) -> None:
+    if "efSearch" in params:
+        faiss.downcast_index(inner).hnsw.efSearch = int(params["efSearch"])
+    if "nprobe" in params:
+        faiss.extract_index_ivf(inner).nprobe = int(params["nprobe"])
+
+
+def _tune(
+    index: faiss.Index,
+    info: VectorIndexInfo,
+    vectors: np.ndarray,
+    candidates: list[dict[str, int]],
+    target_recall: float,
+    seed: int,
+) -> VectorIndexInfo:
+    rng = np.random.default_rng(seed + 1)
+    rows = np.sort(rng.choice(len(vectors), min(RECALL_SAMPLE, len(vectors)), replace=False))
+    truth = exact_top_k(vectors, vectors[rows], 11)
+    chosen = info
+    for params in candidates:
+        trial = VectorIndexInfo(info.kind, info.factory, info.count, info.dimension, None, params)
+        searcher = VectorSearcher(index, trial, vectors=vectors)
+        _, found = searcher.search_positions(vectors[rows], 11)
+        recall = recall_at_k(found, truth, k=10, exclude=rows)
+        chosen = VectorIndexInfo(info.kind, info.factory, info.count, info.dimension, round(recall, 4), params)
+        if recall >= target_recall:
+            break
+    _apply_params(faiss.downcast_index(faiss.downcast_index(index).index), chosen.search_params)
+    return chosen
+
+
+def exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int, batch: int = 256) -> np.ndarray:
+    """Exact top-``k`` row positions by inner product (FAISS brute force, queries in batches)."""
+    out = np.empty((len(queries), k), np.int64)
+    for start in range(0, len(queries), batch):
+        _, out[start : start + batch] = faiss.knn(
+            np.ascontiguousarray(queries[start : start + batch], dtype=np.float32),
+            np.ascontiguousarray(vectors, dtype=np.float32),
+            k,
+            faiss.METRIC_INNER_PRODUCT,
+        )
+    return out
+
+
+def recall_at_k(found: np.ndarray, truth: np.ndarray, k: int = 10, exclude: np.ndarray | None = None) -> float:
+    """Mean overlap of the first ``k`` found and true positions per query, dropping ``exclude[i]`` (self)."""
+    total = 0.0
+    for i in range(len(truth)):
+        drop = None if exclude is None else exclude[i]
+        t = [p for p in truth[i] if p != drop and p >= 0][:k]
+        f = [p for p in found[i] if p != drop and p >= 0][:k]
+        total += len(set(t) & set(f)) / max(len(t), 1)
+    return total / max(len(truth), 1)
+
+
+def _train(index: faiss.Index, inner: faiss.Index, x: np.ndarray, seed: int) -> None:
+    """Train on a sample: coarse k-means on all cores, then the codec on one.
+
+    The codec's many small k-means runs (48 x 256 centroids for PQ48) are dominated by OpenMP barriers; on
+    the shared 2-core machine 2 threads made PQ training 5x slower than 1 (benchmarks/bench_ann.py).
+    """
+    ivf = faiss.extract_index_ivf(inner) if _is_ivf(inner) else None
+    size = TRAIN_SAMPLE_MAX if ivf is None else min(TRAIN_SAMPLE_MAX, max(65_536, TRAIN_POINTS_PER_LIST * ivf.nlist))
+    sample = x
+    if len(x) > size:
+        sample = x[np.sort(np.random.default_rng(seed).choice(len(x), size, replace=False))]
+    if isinstance(inner, faiss.IndexIVF) and inner.quantizer.ntotal == 0:
+        # A plain IVF (no pre-transform): its coarse centroids are learnt in the input space.
+        faiss.Clustering(inner.d, inner.nlist, inner.cp).train(sample, inner.quantizer)
+    with _omp_threads(1):
+        index.train(sample)
+
+
+def _is_ivf(index: faiss.Index) -> bool:
+    try:
+        faiss.extract_index_ivf(index)
+    except RuntimeError:
+        return False
+    return True
+
+
+@contextmanager
+def _omp_threads(n: int | None) -> Iterator[None]:
+    """Run FAISS with ``n`` OpenMP threads in this thread (OpenMP's setting is per calling thread)."""
+    if n is None:
+        yield
+        return
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(n)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
+def _check_vectors(vectors: np.ndarray) -> np.ndarray:
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise ValueError(f"vectors must be a 2-D (n, d) float32 array, got shape {x.shape}.")
+    if len(x):
+        norms = np.linalg.norm(x[: min(len(x), 1000)], axis=1)
+        if not np.all(np.abs(norms - 1.0) < 1e-3):
+            raise ValueError(
+                "vectors must be L2-normalised (inner product = cosine); normalise them first, "
+                "e.g. encode(..., normalize_embeddings=True)."
+            )
+    return x
+
+
+def _check_ids(ids: np.ndarray, n: int) -> np.ndarray:
+    labels = np.ascontiguousarray(ids, dtype=np.int64)
+    if labels.shape != (n,):
+        raise ValueError(f"ids must have shape ({n},) to match vectors, got {labels.shape}.")
+    if len(np.unique(labels)) != n:
+        raise ValueError("ids must be unique; each passage id may be indexed once.")
+    if n and labels.min() < 0:
+        raise ValueError("ids must be >= 0 (-1 marks a missing result).")
+    return labels
+
+
+def _check_queries(queries: np.ndarray, d: int) -> np.ndarray:
+    q = np.ascontiguousarray(queries, dtype=np.float32)
+    if q.ndim == 1:
+        q = q[None, :]
+    if q.ndim != 2 or q.shape[1] != d:
+        raise ValueError(f"queries must have shape (nq, {d}) or ({d},), got {np.shape(queries)}.")
+    return q
