@@ -137,6 +137,7 @@ class FakeEmbedder:
     """
 
     backend = "fake"
+    query_backend = "fake"
 
     def __init__(self, dimension: int = 32, max_seq_length: int = 256, model_id: str = "fake") -> None:
         if dimension < 2:
