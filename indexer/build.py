@@ -34,6 +34,7 @@ from indexer.store import (
     create_database,
     delete_documents,
     document_hashes,
+    index_new_documents,
     insert_documents,
     insert_passages,
     load_vectors,
@@ -256,6 +257,7 @@ def _write_build(
             conn, ((d.doc_id, d.title, d.text, dict(d.metadata), d.source, d.content_hash) for d in to_embed)
         )
         insert_passages(conn, rows)
+        index_new_documents(conn)
         conn.commit()
         documents_count = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         passages_count = conn.execute("SELECT count(*) FROM passages").fetchone()[0]

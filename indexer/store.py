@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 DATABASE = "passages.sqlite"
 VECTORS = "vectors.npy"
@@ -71,6 +71,7 @@ CREATE INDEX speakers_by_name ON passage_speakers(speaker);
 CREATE TABLE passage_entities (passage_id INTEGER NOT NULL, entity_id TEXT NOT NULL);
 CREATE INDEX entities_by_id ON passage_entities(entity_id);
 CREATE VIRTUAL TABLE passages_fts USING fts5(body, extra, tokenize='porter unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE documents_fts USING fts5(body, tokenize='porter unicode61 remove_diacritics 2');
 """
 
 
@@ -475,6 +476,14 @@ def insert_documents(conn: sqlite3.Connection, documents: Iterable[DocumentRow])
     )
 
 
+def index_new_documents(conn: sqlite3.Connection) -> None:
+    """Add every document not yet in the document-level FTS index (keyed by the documents' rowid)."""
+    conn.execute(
+        "INSERT INTO documents_fts(rowid, body) SELECT d.rowid, d.title || ' ' || d.text FROM documents d"
+        " WHERE d.rowid > coalesce((SELECT max(rowid) FROM documents_fts), 0)"
+    )
+
+
 def insert_passages(conn: sqlite3.Connection, rows: Sequence[PassageRow]) -> None:
     conn.executemany(
         "INSERT INTO passages(id, doc_id, position, section, start_char, end_char, text, entities, statements)"
@@ -519,6 +528,9 @@ def delete_documents(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> list[i
             conn.execute(f"DELETE FROM passage_speakers WHERE passage_id IN ({id_marks})", id_chunk)
             conn.execute(f"DELETE FROM passage_entities WHERE passage_id IN ({id_marks})", id_chunk)
         conn.execute(f"DELETE FROM passages WHERE doc_id IN ({marks})", chunk)
+        conn.execute(
+            f"DELETE FROM documents_fts WHERE rowid IN (SELECT rowid FROM documents WHERE doc_id IN ({marks}))", chunk
+        )
         conn.execute(f"DELETE FROM documents WHERE doc_id IN ({marks})", chunk)
     return removed
 
@@ -592,6 +604,28 @@ class PassageStore:
             return [(int(r[0]), float(r[1])) for r in self._conn().execute(sql, params)]
         except sqlite3.OperationalError:
             return []
+
+    def document_lexical(self, match: str, limit: int) -> dict[str, float]:
+        """doc_id -> BM25 score of whole documents (title and text) for an FTS5 MATCH expression."""
+        if not match:
+            return {}
+        sql = (
+            "SELECT d.doc_id, -bm25(documents_fts) FROM documents_fts JOIN documents d ON d.rowid = documents_fts.rowid"
+            " WHERE documents_fts MATCH ? ORDER BY bm25(documents_fts) LIMIT ?"
+        )
+        try:
+            return {str(r[0]): float(r[1]) for r in self._conn().execute(sql, (match, limit))}
+        except sqlite3.OperationalError:
+            return {}
+
+    def doc_ids(self, ids: Sequence[int]) -> dict[int, str]:
+        """passage id -> doc_id, without reading the passages' text."""
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = [int(i) for i in ids[start : start + 500]]
+            marks = ",".join("?" * len(chunk))
+            found.update(self._conn().execute(f"SELECT id, doc_id FROM passages WHERE id IN ({marks})", chunk))
+        return found
 
     def filter_ids(self, doc_id: str | None, speaker: str | None, entity_ids: Sequence[str]) -> list[int] | None:
         """Passage ids allowed by the filters, or None when no filter is set."""

@@ -363,9 +363,9 @@ def engine_options(settings: Settings) -> SearchOptions:
         candidates=settings.candidates,
         fusion=settings.fusion,
         dense_weight=settings.dense_weight,
+        document_weight=settings.document_weight,
         rrf_k=settings.rrf_k,
         statement_weight=settings.statement_weight,
-        entity_weight=settings.entity_weight,
     )
 
 

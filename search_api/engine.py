@@ -51,9 +51,9 @@ class SearchOptions:
     candidates: int = 100
     fusion: Literal["rrf", "convex"] = "convex"
     dense_weight: float = 0.5
+    document_weight: float = 1.0
     rrf_k: int = 60
     statement_weight: float = 1.0
-    entity_weight: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,7 @@ class SearchEngine:
             missing_lexical = [i for i in dense if i not in lexical]
             if missing_lexical and match:
                 lexical.update(self.index.store.lexical(match, len(missing_lexical), missing_lexical))
-        fused = self._fuse(dense, lexical, mode)
+        fused = self._fuse(dense, self._lexical_scores(lexical, match, pool), mode)
         if not fused:
             return []
         shortlist = sorted(fused, key=fused.__getitem__, reverse=True)[: max(pool, k)]
@@ -244,7 +244,23 @@ class SearchEngine:
             for rank, pid in enumerate(ranked, start=1)
         ]
 
+    def _lexical_scores(self, lexical: dict[int, float], match: str, pool: int) -> dict[int, float]:
+        """Min-max normalised BM25 of each passage plus its whole document's, normalised again.
+
+        A passage inside a document about the question's words is a better answer than the same words in a
+        document about something else (SciFact train split: nDCG@10 +0.010). In a one-document index the
+        document term is a constant and changes nothing.
+        """
+        own = _normalise(lexical)
+        a = self.options.document_weight
+        if not lexical or not a:
+            return own
+        documents = _normalise(self.index.store.document_lexical(match, pool * 2))
+        doc_of = self.index.store.doc_ids(list(lexical))
+        return _normalise({pid: own[pid] + a * documents.get(doc_of.get(pid, ""), 0.0) for pid in lexical})
+
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float], mode: Mode) -> dict[int, float]:
+        """Dense cosine scores and normalised lexical scores -> one score per candidate passage."""
         if mode == "dense":
             return dense
         if mode == "lexical":
@@ -256,22 +272,17 @@ class SearchEngine:
                     fused[pid] = fused.get(pid, 0.0) + 1.0 / (self.options.rrf_k + rank)
             return fused
         dense_n = _normalise(dense)
-        lexical_n = _normalise(lexical)
         w = self.options.dense_weight
         return {
-            pid: w * dense_n.get(pid, 0.0) + (1 - w) * lexical_n.get(pid, 0.0) for pid in dense.keys() | lexical.keys()
+            pid: w * dense_n.get(pid, 0.0) + (1 - w) * lexical.get(pid, 0.0) for pid in dense.keys() | lexical.keys()
         }
 
     def _boost(self, intent: QuestionIntent, passage: StoredPassage) -> float:
-        boost = 0.0
-        if intent.asks_statement and passage.statements and self.options.statement_weight:
-            statements = [Statement.from_dict(s) for s in passage.statements]
-            boost += self.options.statement_weight * statement_match(intent, statements)
-        if intent.entities and self.options.entity_weight:
-            asked = {e.id for e in intent.entities}
-            if asked & set(passage.entities):
-                boost += self.options.entity_weight * len(asked & set(passage.entities)) / len(asked)
-        return boost
+        """Lift passages where the party the question asks about is the one speaking."""
+        if not (intent.asks_statement and passage.statements and self.options.statement_weight):
+            return 0.0
+        statements = [Statement.from_dict(s) for s in passage.statements]
+        return self.options.statement_weight * statement_match(intent, statements)
 
     # --- highlights -----------------------------------------------------------------------------------
 
