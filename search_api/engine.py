@@ -79,6 +79,44 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """What the retrievers found for one question, before fusion."""
+
+    intent: QuestionIntent
+    terms: list[str]
+    dense: dict[int, float]  # passage id -> cosine
+    lexical: dict[int, float]  # passage id -> BM25 of the passage
+    documents: dict[int, float]  # passage id -> BM25 of its whole document
+
+
+def fuse(found: Candidates, options: SearchOptions, mode: Mode) -> dict[int, float]:
+    """One score per candidate passage.
+
+    Lexical: the passage's min-max normalised BM25 plus `document_weight` times its document's, normalised
+    again: a passage inside a document about the question's words beats the same words in a document about
+    something else (SciFact train nDCG@10 +0.010); in a one-document index the document term is a constant.
+    Hybrid: reciprocal rank fusion, or a convex combination of min-max normalised dense and lexical scores.
+    """
+    lexical = _normalise(found.lexical)
+    if found.documents and options.document_weight:
+        documents = _normalise(found.documents)
+        lexical = _normalise({pid: lexical[pid] + options.document_weight * documents[pid] for pid in lexical})
+    if mode == "dense":
+        return found.dense
+    if mode == "lexical":
+        return lexical
+    if options.fusion == "rrf":
+        fused: dict[int, float] = {}
+        for scores in (found.dense, lexical):
+            for rank, pid in enumerate(sorted(scores, key=scores.__getitem__, reverse=True), start=1):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (options.rrf_k + rank)
+        return fused
+    dense = _normalise(found.dense)
+    w = options.dense_weight
+    return {pid: w * dense.get(pid, 0.0) + (1 - w) * lexical.get(pid, 0.0) for pid in dense.keys() | lexical.keys()}
+
+
 class UnknownFilterError(ValueError):
     """A filter names an entity the index does not know."""
 
@@ -210,9 +248,10 @@ class SearchEngine:
 
     # --- one query ------------------------------------------------------------------------------------
 
-    def _search_one(
-        self, query: str, vector: np.ndarray | None, k: int, mode: Mode, pool: int, allowed: list[int] | None
-    ) -> list[Hit]:
+    def candidates(
+        self, query: str, vector: np.ndarray | None, mode: Mode, pool: int, allowed: list[int] | None = None
+    ) -> Candidates:
+        """Raw scores from each retriever for the passages either of them found."""
         intent = parse_question(query, self.resolver)
         terms = self._lexical_terms(query)
         match = self._match_expression(terms, intent)
@@ -230,52 +269,29 @@ class SearchEngine:
             missing_lexical = [i for i in dense if i not in lexical]
             if missing_lexical and match:
                 lexical.update(self.index.store.lexical(match, len(missing_lexical), missing_lexical))
-        fused = self._fuse(dense, self._lexical_scores(lexical, match, pool), mode)
+        documents: dict[int, float] = {}
+        if lexical and self.options.document_weight:
+            by_document = self.index.store.document_lexical(match, pool * 2)
+            documents = {pid: by_document.get(doc, 0.0) for pid, doc in self.index.store.doc_ids(list(lexical)).items()}
+        return Candidates(intent, terms, dense, lexical, documents)
+
+    def _search_one(
+        self, query: str, vector: np.ndarray | None, k: int, mode: Mode, pool: int, allowed: list[int] | None
+    ) -> list[Hit]:
+        found = self.candidates(query, vector, mode, pool, allowed)
+        fused = fuse(found, self.options, mode)
         if not fused:
             return []
         shortlist = sorted(fused, key=fused.__getitem__, reverse=True)[: max(pool, k)]
         passages = self.index.store.passages(shortlist)
         boosted = {
-            pid: fused[pid] + self._boost(intent, passages[pid]) for pid in shortlist if pid in passages
+            pid: fused[pid] + self._boost(found.intent, passages[pid]) for pid in shortlist if pid in passages
         }
         ranked = sorted(boosted, key=lambda pid: (-boosted[pid], pid))[:k]
         return [
-            Hit(rank, round(boosted[pid], 6), passages[pid], self._highlight(passages[pid], terms, intent))
+            Hit(rank, round(boosted[pid], 6), passages[pid], self._highlight(passages[pid], found.terms, found.intent))
             for rank, pid in enumerate(ranked, start=1)
         ]
-
-    def _lexical_scores(self, lexical: dict[int, float], match: str, pool: int) -> dict[int, float]:
-        """Min-max normalised BM25 of each passage plus its whole document's, normalised again.
-
-        A passage inside a document about the question's words is a better answer than the same words in a
-        document about something else (SciFact train split: nDCG@10 +0.010). In a one-document index the
-        document term is a constant and changes nothing.
-        """
-        own = _normalise(lexical)
-        a = self.options.document_weight
-        if not lexical or not a:
-            return own
-        documents = _normalise(self.index.store.document_lexical(match, pool * 2))
-        doc_of = self.index.store.doc_ids(list(lexical))
-        return _normalise({pid: own[pid] + a * documents.get(doc_of.get(pid, ""), 0.0) for pid in lexical})
-
-    def _fuse(self, dense: dict[int, float], lexical: dict[int, float], mode: Mode) -> dict[int, float]:
-        """Dense cosine scores and normalised lexical scores -> one score per candidate passage."""
-        if mode == "dense":
-            return dense
-        if mode == "lexical":
-            return lexical
-        if self.options.fusion == "rrf":
-            fused: dict[int, float] = {}
-            for scores in (dense, lexical):
-                for rank, pid in enumerate(sorted(scores, key=scores.__getitem__, reverse=True), start=1):
-                    fused[pid] = fused.get(pid, 0.0) + 1.0 / (self.options.rrf_k + rank)
-            return fused
-        dense_n = _normalise(dense)
-        w = self.options.dense_weight
-        return {
-            pid: w * dense_n.get(pid, 0.0) + (1 - w) * lexical.get(pid, 0.0) for pid in dense.keys() | lexical.keys()
-        }
 
     def _boost(self, intent: QuestionIntent, passage: StoredPassage) -> float:
         """Lift passages where the party the question asks about is the one speaking."""

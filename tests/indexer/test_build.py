@@ -15,6 +15,7 @@ from indexer.documents import NoDocumentsError
 from indexer.embedding import FakeEmbedder
 from indexer.store import (
     CURRENT,
+    FORMAT_VERSION,
     BuildLockedError,
     IndexCorruptError,
     IndexMismatchError,
@@ -37,7 +38,7 @@ def test_build_writes_a_self_describing_index(fake_index: Path) -> None:
     assert len(manifest.sources_checksum) == 64
     assert not list(build_dir.glob("*.pkl")) and not list(build_dir.glob("*.pickle"))
     raw = json.loads((build_dir / "manifest.json").read_text())
-    assert raw["format_version"] == 1
+    assert raw["format_version"] == FORMAT_VERSION
 
 
 def test_loaded_passages_round_trip_to_document_offsets(fake_index: Path) -> None:
