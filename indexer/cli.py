@@ -236,6 +236,7 @@ def ui(
     command = [
         sys.executable, "-m", "streamlit", "run", str(page), "--server.port", str(settings.ui_port),
         "--server.address", host, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
     ]
     raise typer.Exit(subprocess.call(command, env=env))
 
