@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -55,14 +56,16 @@ def ask(page: Any, question: str) -> Any:
 
 
 def screenshot(page: Any, name: str) -> None:
-    """Save under artifacts/screenshots/ (git-ignored) and copy to docs/screenshots/ for the README."""
+    """Save under artifacts/screenshots/ (git-ignored); with SEEDSEARCH_UPDATE_SCREENSHOTS=1 also refresh the
+    README's copies in docs/screenshots/ (a test run must not dirty the tracked tree)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    DOCS.mkdir(parents=True, exist_ok=True)
     page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring, no hints
     page.wait_for_timeout(800)  # let fonts and the score bars settle
     path = ARTIFACTS / name
     page.screenshot(path=str(path))
-    shutil.copy(path, DOCS / name)
+    if os.environ.get("SEEDSEARCH_UPDATE_SCREENSHOTS") == "1":
+        DOCS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, DOCS / name)
 
 
 def test_first_visit_shows_examples_and_the_index(open_page: Callable[..., Any], dialogs: list[str]) -> None:
