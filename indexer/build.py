@@ -47,6 +47,8 @@ from indexer.store import (
 from indexer.vector_index import build_vector_index, save_vector_index
 
 Log = Callable[[str], None]
+TITLE_WORDS = 32
+TITLE_TOKEN_ALLOWANCE = 96  # tokens kept free for a title of TITLE_WORDS words
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,14 @@ class BuildReport:
 
 
 def passage_settings(embedder: Embedder, max_tokens: int) -> dict[str, Any]:
-    """The settings that decide passage boundaries and vectors: a change forces a full rebuild."""
-    return {"max_tokens": min(max_tokens, embedder.max_seq_length), "splitter": 1, "embed_title": True}
+    """The settings that decide passage boundaries and vectors: a change forces a full rebuild.
+
+    The document title is embedded in front of each passage only when a title of up to `TITLE_WORDS` words
+    still fits beside a full passage within the model's sequence length, so nothing is truncated silently.
+    """
+    limit = min(max_tokens, embedder.max_seq_length)
+    embed_title = limit + TITLE_TOKEN_ALLOWANCE <= embedder.max_seq_length
+    return {"max_tokens": limit, "splitter": 1, "embed_title": embed_title}
 
 
 def sources_checksum(documents: Sequence[Document]) -> str:
@@ -240,7 +248,7 @@ def _write_build(
         doc_rows = _analyse(doc, passages, resolver, next_id)
         next_id += len(doc_rows)
         rows.extend(doc_rows)
-        embed_texts.extend(_embedding_text(doc, p) for p in passages)
+        embed_texts.extend(_embedding_text(doc, p, settings["embed_title"]) for p in passages)
     timings["analysis"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
@@ -289,10 +297,10 @@ def _write_build(
     }
 
 
-def _embedding_text(doc: Document, passage: Passage) -> str:
+def _embedding_text(doc: Document, passage: Passage, embed_title: bool) -> str:
     """Passage text with its document title in front when the title is a real one, not a file name."""
-    title = doc.title.strip()
-    if not title or doc.metadata.get("title_from") == "filename" or title == Path(doc.doc_id).stem:
+    title = " ".join(doc.title.split()[:TITLE_WORDS])
+    if not embed_title or not title or title == Path(doc.doc_id).stem:
         return passage.text
     return f"{title}: {passage.text}"
 

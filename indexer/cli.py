@@ -35,7 +35,8 @@ ModelOption = Annotated[
     str | None, typer.Option("--model", help="sentence-transformers name or path; default: bundled MiniLM.")
 ]
 BackendOption = Annotated[
-    str | None, typer.Option("--backend", help="auto, torch-fp32, torch-bf16, onnx [env SEEDSEARCH_BACKEND].")
+    str | None,
+    typer.Option("--backend", help="auto, torch-fp32, torch-bf16, onnx, openvino(-bf16) [env SEEDSEARCH_BACKEND]."),
 ]
 DeviceOption = Annotated[str | None, typer.Option("--device", help="cpu or cuda.")]
 

@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     index: Path = Field(Path("index"), description="Index directory that builds publish into and servers load.")
     source: list[Path] = Field(default_factory=lambda: [Path("seeds")], description="Document sources to index.")
     model: str | None = Field(None, description="sentence-transformers name or path; default: the bundled MiniLM.")
-    backend: str = Field("auto", description="Encoding backend: auto, torch-fp32, torch-bf16, onnx.")
+    backend: str = Field(
+        "auto", description="Encoding backend: auto, torch-fp32, torch-bf16, onnx, openvino, openvino-bf16."
+    )
     device: str = Field("cpu", description="cpu or cuda.")
     cache_dir: Path = Field(Path.home() / ".cache" / "seedsearch", description="Exported encoder models.")
 
