@@ -318,12 +318,7 @@ def _analyse(doc: Document, passages: Sequence[Passage], resolver: EntityResolve
         rows.append(
             PassageRow(
                 id=first_id + offset,
-                doc_id=doc.doc_id,
-                position=passage.position,
-                section=passage.section,
-                start=passage.start,
-                end=passage.end,
-                text=passage.text,
+                passage=passage,
                 entities=entity_ids,
                 entity_names=names,
                 statements=[s.to_dict() for s in said],

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from indexer.passages import Passage
+
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 DATABASE = "passages.sqlite"
@@ -436,15 +438,10 @@ class StoredDocument:
 
 @dataclass(frozen=True)
 class PassageRow:
-    """A passage as a build writes it."""
+    """A passage as a build writes it: the split passage, its id and what analysis found in it."""
 
     id: int
-    doc_id: str
-    position: int
-    section: str | None
-    start: int
-    end: int
-    text: str
+    passage: Passage
     entities: Sequence[str] = ()
     entity_names: Sequence[str] = ()
     statements: Sequence[dict[str, Any]] = ()
@@ -490,7 +487,8 @@ def insert_passages(conn: sqlite3.Connection, rows: Sequence[PassageRow]) -> Non
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             (
-                r.id, r.doc_id, r.position, r.section, r.start, r.end, r.text,
+                r.id, r.passage.doc_id, r.passage.position, r.passage.section, r.passage.start, r.passage.end,
+                r.passage.text,
                 json.dumps(list(r.entities)), json.dumps(list(r.statements), ensure_ascii=False),
             )
             for r in rows
@@ -499,7 +497,11 @@ def insert_passages(conn: sqlite3.Connection, rows: Sequence[PassageRow]) -> Non
     conn.executemany(
         "INSERT INTO passages_fts(rowid, body, extra) VALUES (?, ?, ?)",
         (
-            (r.id, " ".join(part for part in (r.title, r.section or "", r.text) if part), " ".join(r.entity_names))
+            (
+                r.id,
+                " ".join(part for part in (r.title, r.passage.section or "", r.passage.text) if part),
+                " ".join(r.entity_names),
+            )
             for r in rows
         ),
     )
