@@ -1,16 +1,18 @@
 """FAISS vector index: exact while it is fast enough, then HNSW or IVF-PQ with exact re-ranking.
 
-Vectors are float32 and L2-normalised, so inner product is cosine similarity. Every index is built with
-``faiss.index_factory(d, "IDMap," + inner, METRIC_INNER_PRODUCT)``: the inner index numbers vectors by row
-position (0..n-1, the order given to :func:`build_vector_index`) and the IDMap layer maps positions to the
-caller's int64 passage ids, all in one FAISS file. The row order matters for IVF-PQ: its compressed codes only
-shortlist candidates, which are re-ranked exactly against the original vectors, read by row position from a
-``vectors`` array (typically ``np.load(dir / "vectors.npy", mmap_mode="r")`` saved in build order).
+Vectors are float32 and L2-normalised, so inner product is cosine similarity. Every index is
+``faiss.index_factory(d, "IDMap," + inner, METRIC_INNER_PRODUCT)``: the IDMap layer maps the inner index's
+labels to the caller's int64 passage ids, all in one FAISS file. IVF indexes label each vector with its row
+number in the ``vectors`` given to :func:`build_vector_index`, because their compressed codes only shortlist
+candidates, which are re-ranked exactly against the original vectors read by row from a ``vectors`` array
+(``np.load(dir / "vectors.npy", mmap_mode="r")`` saved in build order; measured faster than
+``faiss.IndexRefineFlat``, which would keep a second copy inside the index file).
 
-Recall@10 against exact search is measured at build time on a sample of the indexed vectors used as queries
-(each query's own row excluded) and stored in :class:`VectorIndexInfo`, together with the smallest search
-parameters (``efSearch`` / ``nprobe``) that reached the target recall. Thresholds below come from
-``benchmarks/bench_ann.py`` on a 2-core AMD EPYC (Zen 4) with 384-d vectors; see that file's docstring.
+Search parameters (``efSearch``, or ``nprobe`` + ``rerank``) are tuned at build time: a sample of up to 500
+vectors is held out of the index, the cheapest parameters reaching recall@10 >= ``TARGET_RECALL`` against
+exact search on that sample are kept, and the sample is added afterwards. The measured recall and the
+parameters are stored in :class:`VectorIndexInfo` for the manifest. The thresholds below come from
+``benchmarks/bench_ann.py`` on the 2-core AMD EPYC (Zen 4) with 384-d vectors; see that file's docstring.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,7 +33,7 @@ KINDS: tuple[str, ...] = ("flat", "hnsw", "ivfpq")
 
 #: Exact search up to this many vectors: measured single-query p50 of Flat (384-d, 2 cores) is about
 #: 4 ms at 100k, 12 ms at 300k and 40 ms at 1M, so above ~200k it no longer fits a few-ms budget.
-FLAT_MAX_COUNT = 200_000
+FLAT_MAX_COUNT = 50_000
 #: HNSW32,Flat keeps the full vectors plus the graph in RAM (~1.8 kB per 384-d vector: 9 GB at 5M);
 #: above this count IVF-PQ (~60 B per vector in RAM plus a memory-mapped vectors file) is chosen.
 HNSW_MAX_COUNT = 5_000_000
@@ -43,8 +45,9 @@ MMAP_MIN_BYTES = 256 * 1024**2
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40
 EF_SEARCH_STEPS = (16, 32, 64, 128, 256, 512)
-NPROBE_STEPS = (4, 8, 16, 32, 64, 128, 256)
-RERANK = 100
+#: (nprobe, rerank) tried in order of cost until the target recall is reached.
+IVF_STEPS = ((4, 100), (8, 100), (16, 100), (16, 200), (32, 200), (64, 200), (64, 400), (128, 400), (256, 400))
+TARGET_RECALL = 0.97
 RECALL_SAMPLE = 500
 TRAIN_SAMPLE_MAX = 200_000
 TRAIN_POINTS_PER_LIST = 40
@@ -59,7 +62,8 @@ class VectorIndexInfo:
         factory: The ``faiss.index_factory`` string used (IDMap layer included).
         count: Number of vectors indexed.
         dimension: Vector dimension.
-        recall_at_10: Recall@10 against exact search measured at build time (None for flat: exact).
+        recall_at_10: Recall@10 against exact search measured at build time on held-out indexed vectors
+            (None for flat: exact).
         search_params: Search parameters applied by :class:`VectorSearcher`, e.g. ``{"efSearch": 64}`` or
             ``{"nprobe": 16, "rerank": 100}``.
     """
@@ -143,7 +147,7 @@ def build_vector_index(
     kind: IndexKind = "auto",
     *,
     factory: str | None = None,
-    target_recall: float = 0.95,
+    target_recall: float = TARGET_RECALL,
     seed: int = 0,
 ) -> tuple[faiss.Index, VectorIndexInfo]:
     """Build an index over ``vectors`` labelled with ``ids`` and measure its recall.
@@ -181,17 +185,39 @@ def build_vector_index(
         inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     if not index.is_trained:
         _train(index, inner, x, seed)
-    if n:
-        index.add_with_ids(x, labels)
     info = VectorIndexInfo(kind=resolved, factory=factory, count=n, dimension=d)
-    if resolved == "flat" or n == 0:
+    if resolved == "flat" or n < 2:
+        if n:
+            index.add_with_ids(x, labels)
         return index, info
+    # Index all but a held-out sample, tune the search parameters on that sample (queries the index has not
+    # seen, like real ones: an indexed vector used as a query lands on its own HNSW node and finds its
+    # neighbours through the node's links, which overstated recall@10 by ~0.05), then add the sample.
+    held = np.sort(np.random.default_rng(seed + 1).choice(n, min(RECALL_SAMPLE, max(1, n // 10)), replace=False))
+    rest = np.setdiff1d(np.arange(n), held)
+    _add_rows(inner, x, rest)
     if resolved == "hnsw":
         candidates = [{"efSearch": ef} for ef in EF_SEARCH_STEPS]
     else:
         nlist = faiss.extract_index_ivf(inner).nlist
-        candidates = [{"nprobe": p, "rerank": RERANK} for p in NPROBE_STEPS if p <= nlist]
-    return index, _tune(index, info, x, candidates, target_recall, seed)
+        candidates = [{"nprobe": p, "rerank": r} for p, r in IVF_STEPS if p <= nlist]
+    info = _tune(inner, info, x, rest, held, candidates, target_recall)
+    _add_rows(inner, x, held)
+    # IVF indexes label vectors by row; others number them in the order added (rest, then held).
+    outer = faiss.downcast_index(index)
+    faiss.copy_array_to_vector(labels if _is_ivf(inner) else labels[np.concatenate([rest, held])], outer.id_map)
+    outer.ntotal = inner.ntotal
+    return index, info
+
+
+def _add_rows(inner: faiss.Index, x: np.ndarray, rows: np.ndarray, chunk: int = 65_536) -> None:
+    """Add ``x[rows]`` in chunks (no full copy); IVF vectors are labelled with their row number."""
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        if _is_ivf(inner):
+            inner.add_with_ids(x[part], part.astype(np.int64))
+        else:
+            inner.add(x[part])
 
 
 def save_vector_index(index: faiss.Index, path: Path) -> None:
@@ -257,6 +283,11 @@ class VectorSearcher:
         self._inner = faiss.downcast_index(outer.index)
         self._ids = faiss.vector_to_array(outer.id_map).astype(np.int64, copy=False)
         self._info = info
+        if _kind_of(self._inner) != info.kind:
+            raise ValueError(
+                f"The manifest says a {info.kind!r} index but the file holds {type(self._inner).__name__}; "
+                "rebuild the index."
+            )
         self._rerank = int(info.search_params.get("rerank", 0))
         _apply_params(self._inner, info.search_params)
         if self._rerank > 0:
@@ -288,72 +319,90 @@ class VectorSearcher:
             ``(scores, ids)``, both ``(nq, k)``: float32 scores best first, int64 passage ids; slots beyond
             the available results hold id -1 and score -inf.
         """
-        scores, positions = self.search_positions(queries, k)
-        if not len(self._ids):
-            return scores, positions
-        return scores, np.where(positions >= 0, self._ids[np.maximum(positions, 0)], -1)
-
-    def search_positions(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Like :meth:`search` but returns row positions (build order) instead of passage ids."""
         q = _check_queries(queries, self._info.dimension)
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}.")
-        nq = len(q)
-        if nq == 0 or self._inner.ntotal == 0:
-            return np.full((nq, k), -np.inf, np.float32), np.full((nq, k), -1, np.int64)
-        # One query: one thread. Flat is the only kind that splits a single query across threads, and on
-        # the shared 2-core machine that was 4x slower than one thread (benchmarks/bench_ann.py).
-        with _omp_threads(1 if nq == 1 else None):
-            if self._rerank > 0:
-                _, candidates = self._inner.search(q, max(k, self._rerank))
-                return self._exact_rerank(q, candidates, k)
-            scores, positions = self._inner.search(q, k)
-        scores[positions < 0] = -np.inf
-        return scores, positions
+        scores, labels = _search_inner(self._inner, q, k, self._rerank, self._vectors)
+        if not len(self._ids):
+            return scores, labels
+        return scores, np.where(labels >= 0, self._ids[np.maximum(labels, 0)], -1)
 
-    def _exact_rerank(self, q: np.ndarray, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        assert self._vectors is not None
-        out_scores = np.full((len(q), k), -np.inf, np.float32)
-        out_pos = np.full((len(q), k), -1, np.int64)
-        for i, row in enumerate(candidates):
-            cand = np.unique(row[row >= 0])  # sorted: friendlier to a memory-mapped vectors file
-            if cand.size == 0:
-                continue
-            exact = np.asarray(self._vectors[cand], dtype=np.float32) @ q[i]
-            top = np.argsort(-exact, kind="stable")[:k]
-            out_scores[i, : top.size] = exact[top]
-            out_pos[i, : top.size] = cand[top]
-        return out_scores, out_pos
+
+def _search_inner(
+    inner: faiss.Index, q: np.ndarray, k: int, rerank: int, vectors: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inner-index labels (IVF: rows) and scores; with ``rerank`` the top candidates are re-scored exactly."""
+    nq = len(q)
+    if nq == 0 or inner.ntotal == 0:
+        return np.full((nq, k), -np.inf, np.float32), np.full((nq, k), -1, np.int64)
+    # One query: one thread. Flat is the only kind that splits a single query across threads, and on the
+    # shared 2-core machine that was 3-30x slower than one thread (benchmarks/bench_ann.py).
+    with _omp_threads(1 if nq == 1 else None):
+        if rerank > 0:
+            assert vectors is not None
+            _, candidates = inner.search(q, max(k, rerank))
+            return _exact_rerank(vectors, q, candidates, k)
+        scores, labels = inner.search(q, k)
+    scores[labels < 0] = -np.inf
+    return scores, labels
+
+
+def _exact_rerank(vectors: np.ndarray, q: np.ndarray, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Re-score candidate rows with their float32 vectors (numpy: faster here than faiss.IndexRefineFlat)."""
+    out_scores = np.full((len(q), k), -np.inf, np.float32)
+    out_rows = np.full((len(q), k), -1, np.int64)
+    for i, row in enumerate(candidates):
+        cand = np.unique(row[row >= 0])  # sorted: friendlier to a memory-mapped vectors file
+        if cand.size == 0:
+            continue
+        exact = np.asarray(vectors[cand], dtype=np.float32) @ q[i]
+        top = np.argsort(-exact, kind="stable")[:k]
+        out_scores[i, : top.size] = exact[top]
+        out_rows[i, : top.size] = cand[top]
+    return out_scores, out_rows
 
 
 def _apply_params(inner: faiss.Index, params: dict[str, int]) -> None:
+    """Set efSearch / nprobe on the inner index, refusing parameters that do not fit it."""
+    allowed = {"flat": set(), "hnsw": {"efSearch"}, "ivfpq": {"nprobe", "rerank"}}[_kind_of(inner)]
+    for name, value in params.items():
+        if name not in allowed or int(value) < (0 if name == "rerank" else 1):
+            raise ValueError(
+                f"search parameter {name}={value!r} does not fit a {type(inner).__name__} index "
+                f"(allowed: {sorted(allowed) or 'none'}); rebuild the index."
+            )
     if "efSearch" in params:
-        faiss.downcast_index(inner).hnsw.efSearch = int(params["efSearch"])
+        inner.hnsw.efSearch = int(params["efSearch"])
     if "nprobe" in params:
         faiss.extract_index_ivf(inner).nprobe = int(params["nprobe"])
 
 
 def _tune(
-    index: faiss.Index,
+    inner: faiss.Index,
     info: VectorIndexInfo,
     vectors: np.ndarray,
+    rest: np.ndarray,
+    held: np.ndarray,
     candidates: list[dict[str, int]],
     target_recall: float,
-    seed: int,
 ) -> VectorIndexInfo:
-    rng = np.random.default_rng(seed + 1)
-    rows = np.sort(rng.choice(len(vectors), min(RECALL_SAMPLE, len(vectors)), replace=False))
-    truth = exact_top_k(vectors, vectors[rows], 11)
+    """Try ``candidates`` in order on an index holding ``rest``; keep the first reaching ``target_recall``."""
+    queries = vectors[held]
+    is_held = np.zeros(len(vectors), bool)
+    is_held[held] = True
+    truth = exact_top_k(vectors, queries, 10 + 20)  # over all rows, then drop the held-out ones
+    truth = [t[t >= 0][~is_held[t[t >= 0]]][:10] for t in truth]
+    sequential = not _is_ivf(inner)
     chosen = info
     for params in candidates:
-        trial = VectorIndexInfo(info.kind, info.factory, info.count, info.dimension, None, params)
-        searcher = VectorSearcher(index, trial, vectors=vectors)
-        _, found = searcher.search_positions(vectors[rows], 11)
-        recall = recall_at_k(found, truth, k=10, exclude=rows)
-        chosen = VectorIndexInfo(info.kind, info.factory, info.count, info.dimension, round(recall, 4), params)
+        _apply_params(inner, params)
+        _, labels = _search_inner(inner, queries, 10, params.get("rerank", 0), vectors)
+        found = [rest[f[f >= 0]] if sequential else f[f >= 0] for f in labels]
+        recall = float(np.mean([len(set(t) & set(f)) / max(len(t), 1) for t, f in zip(truth, found, strict=True)]))
+        chosen = replace(info, recall_at_10=round(recall, 4), search_params=params)
         if recall >= target_recall:
             break
-    _apply_params(faiss.downcast_index(faiss.downcast_index(index).index), chosen.search_params)
+    _apply_params(inner, chosen.search_params)
     return chosen
 
 
@@ -368,17 +417,6 @@ def exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int, batch: int = 2
             faiss.METRIC_INNER_PRODUCT,
         )
     return out
-
-
-def recall_at_k(found: np.ndarray, truth: np.ndarray, k: int = 10, exclude: np.ndarray | None = None) -> float:
-    """Mean overlap of the first ``k`` found and true positions per query, dropping ``exclude[i]`` (self)."""
-    total = 0.0
-    for i in range(len(truth)):
-        drop = None if exclude is None else exclude[i]
-        t = [p for p in truth[i] if p != drop and p >= 0][:k]
-        f = [p for p in found[i] if p != drop and p >= 0][:k]
-        total += len(set(t) & set(f)) / max(len(t), 1)
-    return total / max(len(truth), 1)
 
 
 def _train(index: faiss.Index, inner: faiss.Index, x: np.ndarray, seed: int) -> None:
@@ -397,6 +435,15 @@ def _train(index: faiss.Index, inner: faiss.Index, x: np.ndarray, seed: int) -> 
         faiss.Clustering(inner.d, inner.nlist, inner.cp).train(sample, inner.quantizer)
     with _omp_threads(1):
         index.train(sample)
+
+
+def _kind_of(inner: faiss.Index) -> str:
+    """Which kind's search path fits this inner index."""
+    if isinstance(inner, faiss.IndexHNSW):
+        return "hnsw"
+    if _is_ivf(inner):
+        return "ivfpq"
+    return "flat"
 
 
 def _is_ivf(index: faiss.Index) -> bool:

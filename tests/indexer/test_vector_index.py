@@ -144,9 +144,7 @@ def test_memory_mapped_index_searches_a_file_on_disk(tmp_path, clustered, hnsw):
     path = tmp_path / "vectors.faiss"
     save_vector_index(index, path)
     np.save(tmp_path / "vectors.npy", vectors)
-    searcher = load_vector_index(
-        path, info, mmap=True, vectors=np.load(tmp_path / "vectors.npy", mmap_mode="r")
-    )
+    searcher = load_vector_index(path, info, mmap=True, vectors=np.load(tmp_path / "vectors.npy", mmap_mode="r"))
     _, found = searcher.search(vectors[123], 1)
     assert found.tolist() == [[ids[123]]]
 
@@ -235,3 +233,24 @@ def test_unknown_path_type_is_accepted_as_str(tmp_path, hnsw):
     index, info = hnsw
     save_vector_index(index, Path(str(tmp_path)) / "sub" / "v.faiss")
     assert load_vector_index(tmp_path / "sub" / "v.faiss", info).info == info
+
+
+def test_manifest_that_does_not_fit_the_file_is_refused(tmp_path, hnsw):
+    index, info = hnsw
+    save_vector_index(index, tmp_path / "v.faiss")
+    with pytest.raises(ValueError, match="rebuild"):
+        load_vector_index(tmp_path / "v.faiss", replace(info, kind="flat", search_params={}))
+    with pytest.raises(ValueError, match="nprobe"):
+        load_vector_index(tmp_path / "v.faiss", replace(info, search_params={"nprobe": 8}))
+    with pytest.raises(ValueError, match="efSearch"):
+        load_vector_index(tmp_path / "v.faiss", replace(info, search_params={"efSearch": 0}))
+
+
+def test_every_vector_finds_its_own_id(clustered, hnsw, ivfpq):
+    # The build holds a sample out while tuning and adds it last: its ids must still line up.
+    vectors, ids, _ = clustered
+    thorough = {"hnsw": {"efSearch": 256}, "ivfpq": {"nprobe": 32, "rerank": 100}}
+    for index, info in (hnsw, ivfpq):
+        searcher = VectorSearcher(index, replace(info, search_params=thorough[info.kind]), vectors=vectors)
+        _, found = searcher.search(vectors, 1)
+        assert np.mean(found[:, 0] == ids) >= 0.999, info.kind
