@@ -254,3 +254,15 @@ def test_every_vector_finds_its_own_id(clustered, hnsw, ivfpq):
         searcher = VectorSearcher(index, replace(info, search_params=thorough[info.kind]), vectors=vectors)
         _, found = searcher.search(vectors, 1)
         assert np.mean(found[:, 0] == ids) >= 0.999, info.kind
+
+
+def test_ivfpq_reranks_from_a_memory_mapped_vectors_file(tmp_path, clustered, ivfpq):
+    vectors, _, queries = clustered
+    index, info = ivfpq
+    save_vector_index(index, tmp_path / "vectors.faiss")
+    np.save(tmp_path / "vectors.npy", vectors)
+    mapped = np.load(tmp_path / "vectors.npy", mmap_mode="r")
+    on_disk = load_vector_index(tmp_path / "vectors.faiss", info, mmap=True, vectors=mapped).search(queries, 10)
+    in_memory = VectorSearcher(index, info, vectors=vectors).search(queries, 10)
+    np.testing.assert_array_equal(on_disk[1], in_memory[1])
+    np.testing.assert_allclose(on_disk[0], in_memory[0], atol=1e-6)
