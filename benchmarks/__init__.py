@@ -56,12 +56,15 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
+    body: str = ""  # markdown shown as is after the notes (what an external benchmark printed)
 
     def to_markdown(self) -> str:
         parts = [f"## {self.title}"]
         parts += [table.to_markdown() for table in self.tables]
         if self.notes:
             parts.append("\n".join(f"- {note}" for note in self.notes))
+        if self.body.strip():
+            parts.append(self.body.strip())
         return "\n\n".join(parts) + "\n"
 
 

@@ -15,7 +15,6 @@ Every path is warmed up first, then timed over the same fixed list of questions,
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import shutil
 import signal
@@ -34,6 +33,8 @@ from benchmarks import Section, Table, Target, offline_env, percentile
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 CLIENTS = 8
+#: Naive in-process p50 (encode one query + IndexFlatIP) measured on a quiet machine of this kind, ms.
+ANCHOR_NAIVE_P50_MS = (7.0, 12.0)
 Log = Callable[[str], None]
 
 #: News-style questions of several kinds (who said what, facts, places, paraphrases, keywords, off-topic),
@@ -132,16 +133,28 @@ def questions(n: int) -> list[str]:
     return [QUESTIONS[i % len(QUESTIONS)] for i in range(n)]
 
 
-def time_calls(name: str, call: Callable[[str], Any], config: Config) -> Latency:
-    """Warm `call` up, then time it once per question, one at a time."""
+#: A call answers one question and returns False when the answer was an error.
+Call = Callable[[str], Any]
+
+
+def time_interleaved(paths: Sequence[tuple[str, Call]], config: Config) -> list[Latency]:
+    """Warm every path up, then time them taking turns, one call at a time, rotating who goes first.
+
+    Taking turns puts every path under the same background load, which matters on a shared machine.
+    """
     for question in questions(config.warmup):
-        call(question)
-    latencies = []
-    for question in questions(config.requests):
-        start = time.perf_counter()
-        call(question)
-        latencies.append((time.perf_counter() - start) * 1000)
-    return Latency(name, tuple(latencies))
+        for _, call in paths:
+            call(question)
+    latencies: list[list[float]] = [[] for _ in paths]
+    errors = [0] * len(paths)
+    for number, question in enumerate(questions(config.requests)):
+        for turn in range(len(paths)):
+            which = (number + turn) % len(paths)
+            start = time.perf_counter()
+            answer = paths[which][1](question)
+            latencies[which].append((time.perf_counter() - start) * 1000)
+            errors[which] += answer is False
+    return [Latency(name, tuple(latencies[i]), errors[i]) for i, (name, _) in enumerate(paths)]
 
 
 # --------------------------------------------------------------------------- the two in-process paths
@@ -151,17 +164,16 @@ def seed_texts() -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted(SEEDS.iterdir()) if p.is_file()]
 
 
-def naive_latency(config: Config) -> tuple[Latency, int]:
+def naive_search() -> tuple[Call, int]:
+    """The naive search over the seed documents' blank-line chunks, and the number of chunks."""
     from benchmarks.naive import NaiveSearch, blank_line_chunks
 
     naive = NaiveSearch([chunk for text in seed_texts() for chunk in blank_line_chunks(text)])
-    latency = time_calls(
-        "naive in-process: ST.encode(1 query) + IndexFlatIP", lambda q: naive.search(q, 5), config
-    )
-    return latency, len(naive.chunks)
+    return (lambda q: naive.search(q, 5)), len(naive.chunks)
 
 
-def product_latency(index_dir: Path, config: Config) -> tuple[Latency, dict[str, Any]]:
+def product_search(index_dir: Path) -> tuple[Call, dict[str, Any], Callable[[], None]]:
+    """`SearchEngine.search(q, k=5)` on `index_dir` with default settings, what it runs on, and a closer."""
     from indexer.embedding import load_embedder
     from indexer.settings import Settings
     from search_api.app import engine_options
@@ -173,18 +185,12 @@ def product_latency(index_dir: Path, config: Config) -> tuple[Latency, dict[str,
     )
     loaded = LoadedIndex(index_dir)
     engine = SearchEngine(loaded, embedder, engine_options(settings))
-    try:
-        latency = time_calls(
-            "seedsearch in-process: SearchEngine.search(k=5, hybrid)", lambda q: engine.search(q, k=5), config
-        )
-    finally:
-        loaded.close()
     info = {
         "passages": loaded.manifest.passages,
         "backend": embedder.backend,
         "query_backend": getattr(embedder, "query_backend", embedder.backend),
     }
-    return latency, info
+    return (lambda q: engine.search(q, k=5)), info, loaded.close
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -258,8 +264,14 @@ class Server:
 
 
 def _ask(client: Any, question: str) -> bool:
-    response = client.get("/search", params={"q": question, "k": 5})
-    return response.status_code == 200 and bool(response.json().get("results"))
+    """One `GET /search?q=...&k=5`; False for anything but a 200 with results, or no answer at all."""
+    import httpx
+
+    try:
+        response = client.get("/search", params={"q": question, "k": 5})
+        return response.status_code == 200 and bool(response.json().get("results"))
+    except (httpx.HTTPError, ValueError):
+        return False
 
 
 def http_latency(url: str, config: Config, clients: int) -> Latency:
@@ -282,10 +294,7 @@ def http_latency(url: str, config: Config, clients: int) -> Latency:
             barrier.wait()
             for question in shares[i]:
                 start = time.perf_counter()
-                try:
-                    ok = _ask(client, question)
-                except httpx.HTTPError:
-                    ok = False
+                ok = _ask(client, question)
                 latencies[i].append((time.perf_counter() - start) * 1000)
                 errors[i] += not ok
             ends[i] = time.perf_counter()
@@ -325,21 +334,34 @@ def build_seed_index(index_dir: Path) -> None:
 
 
 def measure(config: Config, workdir: Path, log: Log = print) -> tuple[list[Latency], dict[str, Any]]:
+    import httpx
+
     index_dir = workdir / "seed-index"
     log("query: building the seed index")
     build_seed_index(index_dir)
-    log("query: naive in-process")
-    naive, chunks = naive_latency(config)
-    log("query: seedsearch in-process")
-    product, info = product_latency(index_dir, config)
-    gc.collect()
+    log("query: loading the naive search and the product's engine")
+    naive, chunks = naive_search()
+    product, info, close = product_search(index_dir)
     log("query: starting `seedsearch serve`")
-    with Server(index_dir, workdir / "serve.log") as server:
-        log("query: HTTP, 1 client")
-        one = http_latency(server.url, config, 1)
-        log(f"query: HTTP, {CLIENTS} clients")
-        many = http_latency(server.url, config, CLIENTS)
-    return [naive, product, one, many], {**info, "naive_chunks": chunks}
+    try:
+        with (
+            Server(index_dir, workdir / "serve.log") as server,
+            httpx.Client(base_url=server.url, timeout=30) as client,
+        ):
+            log("query: naive, in-process and HTTP (1 client), taking turns")
+            sequential = time_interleaved(
+                [
+                    ("naive in-process: ST.encode(1 query) + IndexFlatIP", naive),
+                    ("seedsearch in-process: SearchEngine.search(k=5, hybrid)", product),
+                    ("HTTP GET /search, 1 client", lambda q: _ask(client, q)),
+                ],
+                config,
+            )
+            log(f"query: HTTP, {CLIENTS} clients")
+            many = http_latency(server.url, config, CLIENTS)
+    finally:
+        close()
+    return [*sequential, many], {**info, "naive_chunks": chunks}
 
 
 def section(results: list[Latency], info: dict[str, Any], config: Config) -> Section:
@@ -359,7 +381,8 @@ def section(results: list[Latency], info: dict[str, Any], config: Config) -> Sec
     )
     table = Table(
         f"Seed index ({info['passages']} passages; naive: {info['naive_chunks']} blank-line chunks), k=5, "
-        f"{len(QUESTIONS)} questions cycled, {config.warmup} warm-up calls per path:",
+        f"{len(QUESTIONS)} questions cycled, {config.warmup} warm-up calls per path; the first three paths "
+        "took turns call by call:",
         ("path", "requests", "p50 ms", "p90 ms", "p99 ms", "requests/s", "errors", "p50 vs naive"),
         rows,
     )
@@ -371,6 +394,11 @@ def section(results: list[Latency], info: dict[str, Any], config: Config) -> Sec
         "on 127.0.0.1; client and server share the machine's cores. Sequential paths: requests/s = 1 / mean.",
         f"The {CLIENTS}-client run splits the same {config.requests} requests over {CLIENTS} threads started "
         "together; requests/s = answered requests / (first start to last end).",
+        f"For scale: the naive in-process p50 measured earlier on this machine type when it was quiet was "
+        f"{ANCHOR_NAIVE_P50_MS[0]:.0f}-{ANCHOR_NAIVE_P50_MS[1]:.0f} ms; the HTTP p50 here is "
+        f"{one.p50 / ANCHOR_NAIVE_P50_MS[1]:.2f}-{one.p50 / ANCHOR_NAIVE_P50_MS[0]:.2f}x of that anchor. "
+        "Torch with 2 intra-op threads (the naive default) slows down badly while another process holds a "
+        "core.",
     ]
     targets = [
         Target(

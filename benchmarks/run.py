@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from benchmarks import OFFLINE_ENV, Section, Target, offline_env, targets_table
@@ -83,10 +83,41 @@ class External:
             if done.returncode != 0:
                 tail = (done.stdout + done.stderr)[-1500:]
                 return Section(
-                    title, notes=[f"`{shown}` failed with exit code {done.returncode}:\n\n```\n{tail}\n```"]
+                    title,
+                    notes=[f"`{shown}` failed with exit code {done.returncode}:"],
+                    body=f"```\n{tail}\n```",
                 )
             body = out.read_text(encoding="utf-8") if out.exists() else done.stdout
-        return Section(title, notes=[f"`{shown}`, {took:.0f} s, printed:\n\n{body.strip()}"])
+        return Section(
+            title,
+            notes=[f"`{shown}` took {took:.0f} s and printed what follows."],
+            targets=[replace(t, name=f"{self.name}: {t.name}") for t in parse_targets(body)],
+            body=demote_headings(body),
+        )
+
+
+_TARGET_HEADER = ("target", "asked", "measured", "met?")
+
+
+def parse_targets(markdown: str) -> list[Target]:
+    """The rows of every `| target | asked | measured | met? |` table in `markdown`."""
+    found: list[Target] = []
+    in_table = False
+    for line in markdown.splitlines():
+        cells = tuple(cell.strip() for cell in line.strip().strip("|").split("|"))
+        if not line.strip().startswith("|"):
+            in_table = False
+        elif cells == _TARGET_HEADER:
+            in_table = True
+        elif in_table and len(cells) == 4 and not set(cells[0]) <= set("-: "):
+            verdict = cells[3].strip("* ").lower()
+            found.append(Target(*cells[:3], True if verdict == "yes" else False if verdict == "no" else None))
+    return found
+
+
+def demote_headings(markdown: str) -> str:
+    """Push every markdown heading one level down, so an embedded report nests under its section."""
+    return "\n".join(f"#{line}" if line.startswith("#") else line for line in markdown.splitlines())
 
 
 def _run_own(name: str, quick: bool, log: Callable[[str], None]) -> Section:
