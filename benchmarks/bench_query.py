@@ -112,6 +112,7 @@ class Latency:
     errors: int = 0
     wall_s: float = 0.0  # for concurrent runs: first start to last end
     clients: int = 1
+    server_ms: tuple[float, ...] = ()  # HTTP only: the `took_ms` the API reported for each answer
 
     @property
     def p50(self) -> float:
@@ -146,6 +147,7 @@ def time_interleaved(paths: Sequence[tuple[str, Call]], config: Config) -> list[
         for _, call in paths:
             call(question)
     latencies: list[list[float]] = [[] for _ in paths]
+    server: list[list[float]] = [[] for _ in paths]
     errors = [0] * len(paths)
     for number, question in enumerate(questions(config.requests)):
         for turn in range(len(paths)):
@@ -154,7 +156,12 @@ def time_interleaved(paths: Sequence[tuple[str, Call]], config: Config) -> list[
             answer = paths[which][1](question)
             latencies[which].append((time.perf_counter() - start) * 1000)
             errors[which] += answer is False
-    return [Latency(name, tuple(latencies[i]), errors[i]) for i, (name, _) in enumerate(paths)]
+            if isinstance(answer, float):
+                server[which].append(answer)
+    return [
+        Latency(name, tuple(latencies[i]), errors[i], server_ms=tuple(server[i]))
+        for i, (name, _) in enumerate(paths)
+    ]
 
 
 # --------------------------------------------------------------------------- the two in-process paths
@@ -263,14 +270,17 @@ class Server:
         self.stop()
 
 
-def _ask(client: Any, question: str) -> bool:
-    """One `GET /search?q=...&k=5`; False for anything but a 200 with results, or no answer at all."""
+def _ask(client: Any, question: str) -> float | bool:
+    """One `GET /search?q=...&k=5`: the server's `took_ms`, or False for anything but a 200 with results."""
     import httpx
 
     try:
         response = client.get("/search", params={"q": question, "k": 5})
-        return response.status_code == 200 and bool(response.json().get("results"))
-    except (httpx.HTTPError, ValueError):
+        body = response.json()
+        if response.status_code != 200 or not body.get("results"):
+            return False
+        return float(body["took_ms"])
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
         return False
 
 
@@ -284,6 +294,7 @@ def http_latency(url: str, config: Config, clients: int) -> Latency:
     todo = questions(config.requests)
     shares = [todo[i::clients] for i in range(clients)]
     latencies: list[list[float]] = [[] for _ in range(clients)]
+    server: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     ends = [0.0] * clients
     barrier = threading.Barrier(clients + 1)
@@ -294,9 +305,11 @@ def http_latency(url: str, config: Config, clients: int) -> Latency:
             barrier.wait()
             for question in shares[i]:
                 start = time.perf_counter()
-                ok = _ask(client, question)
+                answer = _ask(client, question)
                 latencies[i].append((time.perf_counter() - start) * 1000)
-                errors[i] += not ok
+                errors[i] += answer is False
+                if isinstance(answer, float):
+                    server[i].append(answer)
             ends[i] = time.perf_counter()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
@@ -307,9 +320,8 @@ def http_latency(url: str, config: Config, clients: int) -> Latency:
     for thread in threads:
         thread.join()
     name = f"HTTP GET /search, {clients} client{'s' if clients > 1 else ''}"
-    return Latency(
-        name, tuple(ms for part in latencies for ms in part), sum(errors), max(ends) - start, clients
-    )
+    flat = tuple(ms for part in latencies for ms in part)
+    return Latency(name, flat, sum(errors), max(ends) - start, clients, tuple(ms for p in server for ms in p))
 
 
 # --------------------------------------------------------------------------- the benchmark
@@ -376,6 +388,7 @@ def section(results: list[Latency], info: dict[str, Any], config: Config) -> Sec
             f"{r.throughput:.1f}",
             str(r.errors),
             f"{r.p50 / naive.p50:.2f}x",
+            f"{percentile(r.server_ms, 50):.2f}" if r.server_ms else "-",
         )
         for r in results
     )
@@ -383,13 +396,25 @@ def section(results: list[Latency], info: dict[str, Any], config: Config) -> Sec
         f"Seed index ({info['passages']} passages; naive: {info['naive_chunks']} blank-line chunks), k=5, "
         f"{len(QUESTIONS)} questions cycled, {config.warmup} warm-up calls per path; the first three paths "
         "took turns call by call:",
-        ("path", "requests", "p50 ms", "p90 ms", "p99 ms", "requests/s", "errors", "p50 vs naive"),
+        (
+            "path",
+            "requests",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "requests/s",
+            "errors",
+            "p50 vs naive",
+            "server took_ms p50",
+        ),
         rows,
     )
     ratio = one.p50 / naive.p50
     notes = [
         f"Product embedder: passages {info['backend']}, queries {info['query_backend']} (the `auto` choice); "
         "the server loads the same settings.",
+        "server took_ms is the engine time the API reports in each answer (encode + search + fusion + "
+        "highlights); the rest of an HTTP round trip is the HTTP stack, FastAPI, JSON and the client.",
         "HTTP latencies are client-side round trips (httpx, keep-alive connection) to `seedsearch serve` "
         "on 127.0.0.1; client and server share the machine's cores. Sequential paths: requests/s = 1 / mean.",
         f"The {CLIENTS}-client run splits the same {config.requests} requests over {CLIENTS} threads started "

@@ -202,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sections: list[Section] = []
     for position, name in enumerate(chosen):
         log(f"benchmark {name}")
+        load_before = load_average()[0]
         if name in OWN:
             try:
                 section = _run_own(name, args.quick, log)
@@ -220,6 +221,14 @@ def main(argv: Sequence[str] | None = None) -> None:
                 )
         else:
             section = External(name, EXTERNAL[name]).run(args.quick, 900 if args.quick else 7200)
+        section = replace(
+            section,
+            notes=[
+                *section.notes,
+                f"1-minute load average {load_before:.2f} when this benchmark started, "
+                f"{load_average()[0]:.2f} when it ended (its own processes included).",
+            ],
+        )
         print(section.to_markdown(), flush=True)
         sections.append(section)
         pending = chosen[position + 1 :]
