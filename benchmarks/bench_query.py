@@ -97,6 +97,7 @@ QUESTIONS: tuple[str, ...] = (
 class Config:
     requests: int
     warmup: int
+    block: int = 8  # consecutive calls of one path per turn
 
     @classmethod
     def for_run(cls, quick: bool) -> Config:
@@ -139,9 +140,12 @@ Call = Callable[[str], Any]
 
 
 def time_interleaved(paths: Sequence[tuple[str, Call]], config: Config) -> list[Latency]:
-    """Warm every path up, then time them taking turns, one call at a time, rotating who goes first.
+    """Warm every path up, then time them taking turns in short blocks, rotating who goes first.
 
-    Taking turns puts every path under the same background load, which matters on a shared machine.
+    Taking turns puts every path under the same background load, which matters on a shared machine. A turn is
+    a block of `config.block` consecutive calls, as a service answers a burst of questions: one call at a time
+    would instead time every call with its caches just evicted by the other paths' models and with the naive
+    path's torch threads still spinning.
     """
     for question in questions(config.warmup):
         for _, call in paths:
@@ -149,18 +153,21 @@ def time_interleaved(paths: Sequence[tuple[str, Call]], config: Config) -> list[
     latencies: list[list[float]] = [[] for _ in paths]
     server: list[list[float]] = [[] for _ in paths]
     errors = [0] * len(paths)
-    for number, question in enumerate(questions(config.requests)):
+    asked = questions(config.requests)
+    for round_number, first in enumerate(range(0, len(asked), config.block)):
+        block = asked[first : first + config.block]
         for turn in range(len(paths)):
-            which = (number + turn) % len(paths)
-            start = time.perf_counter()
-            answer = paths[which][1](question)
-            latencies[which].append((time.perf_counter() - start) * 1000)
-            errors[which] += answer is False
-            if isinstance(answer, float):
-                server[which].append(answer)
+            which = (round_number + turn) % len(paths)
+            call = paths[which][1]
+            for question in block:
+                start = time.perf_counter()
+                answer = call(question)
+                latencies[which].append((time.perf_counter() - start) * 1000)
+                errors[which] += answer is False
+                if isinstance(answer, float):
+                    server[which].append(answer)
     return [
-        Latency(name, tuple(latencies[i]), errors[i], server_ms=tuple(server[i]))
-        for i, (name, _) in enumerate(paths)
+        Latency(name, tuple(latencies[i]), errors[i], server_ms=tuple(server[i])) for i, (name, _) in enumerate(paths)
     ]
 
 
@@ -395,7 +402,7 @@ def section(results: list[Latency], info: dict[str, Any], config: Config) -> Sec
     table = Table(
         f"Seed index ({info['passages']} passages; naive: {info['naive_chunks']} blank-line chunks), k=5, "
         f"{len(QUESTIONS)} questions cycled, {config.warmup} warm-up calls per path; the first three paths "
-        "took turns call by call:",
+        f"took turns in blocks of {config.block} calls:",
         (
             "path",
             "requests",

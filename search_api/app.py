@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -77,6 +77,31 @@ class BodyLimit:
         await response({"type": "http"}, _empty_receive, send)
 
 
+class NoStore:
+    """Marks every answer `Cache-Control: no-store` unless it says otherwise: results change with each build.
+
+    A plain ASGI wrapper around `send`, not `@app.middleware`, which would cost a task and a copy per request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"cache-control" for name, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
+
+
 async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
 
@@ -122,11 +147,11 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": schemas.Problem, "description": ERROR_DESCRIPTIONS[code]} for code in codes}
 
 
-def get_holder(request: Request) -> IndexHolder:
+async def get_holder(request: Request) -> IndexHolder:
     return request.app.state.holder  # type: ignore[no-any-return]
 
 
-def get_engine(holder: Annotated[IndexHolder, Depends(get_holder)]) -> SearchEngine:
+async def get_engine(holder: Annotated[IndexHolder, Depends(get_holder)]) -> SearchEngine:
     """The engine serving now; a request keeps it to the end even if a reload swaps in another."""
     engine = holder.engine
     if engine is None:
@@ -143,7 +168,7 @@ HolderDep = Annotated[IndexHolder, Depends(get_holder)]
 EngineDep = Annotated[SearchEngine, Depends(get_engine)]
 
 
-def require_key(request: Request) -> None:
+async def require_key(request: Request) -> None:
     """With SEEDSEARCH_API_KEY set, the X-API-Key header must match it (compared in constant time)."""
     expected: str | None = request.app.state.settings.api_key
     if expected is None:
@@ -153,10 +178,10 @@ def require_key(request: Request) -> None:
         raise HTTPException(401, detail=MISSING_KEY)
 
 
-def require_admin_key(request: Request) -> None:
+async def require_admin_key(request: Request) -> None:
     if request.app.state.settings.api_key is None:
         raise HTTPException(403, detail="admin endpoints are off: set SEEDSEARCH_API_KEY on the server")
-    require_key(request)
+    await require_key(request)
 
 
 def create_app(
@@ -198,6 +223,7 @@ def create_app(
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"]
         )
+    app.add_middleware(NoStore)  # outermost: every answer, errors from the gates included
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -221,14 +247,20 @@ def create_app(
 
     keyed = [Depends(require_key)]
 
-    def run_search(engine: SearchEngine, request: schemas.SearchRequest) -> schemas.SearchResponse:
+    def run_search(engine: SearchEngine, request: schemas.SearchRequest) -> Response:
+        """The answer as JSON, built and checked here once.
+
+        Returning a `Response` skips FastAPI's second validation of the model, which a sync endpoint would run
+        in another thread hop; `response_model` still documents the shape.
+        """
         filters = SearchFilters(request.doc_id, request.speaker, request.entity)
         try:
             result = engine.search(request.query, k=request.k, mode=request.mode, filters=filters)
         except UnknownFilterError as err:
             raise HTTPException(422, detail=str(err)) from err
         hits = [schemas.SearchHit(**hit_to_dict(hit, engine.resolver)) for hit in result.hits]
-        return schemas.SearchResponse(query=result.query, mode=result.mode, took_ms=result.took_ms, results=hits)
+        answer = schemas.SearchResponse(query=result.query, mode=result.mode, took_ms=result.took_ms, results=hits)
+        return Response(answer.model_dump_json(), media_type="application/json")
 
     @app.get("/search", response_model=schemas.SearchResponse, dependencies=keyed, responses=errors(401, 422, 503))
     def search_get(
@@ -246,7 +278,7 @@ def create_app(
         doc_id: Annotated[str | None, Query(max_length=500, json_schema_extra=schemas.FILTER_SCHEMA)] = None,
         speaker: Annotated[str | None, Query(max_length=500, json_schema_extra=schemas.FILTER_SCHEMA)] = None,
         entity: Annotated[str | None, Query(max_length=500, json_schema_extra=schemas.FILTER_SCHEMA)] = None,
-    ) -> schemas.SearchResponse:
+    ) -> Response:
         try:
             request = schemas.SearchRequest(
                 query=q, k=k, mode=mode, doc_id=doc_id, speaker=speaker, entity=entity
@@ -258,7 +290,7 @@ def create_app(
     @app.post(
         "/search", response_model=schemas.SearchResponse, dependencies=keyed, responses=errors(401, 413, 422, 503)
     )
-    def search_post(engine: EngineDep, request: schemas.SearchRequest) -> schemas.SearchResponse:
+    def search_post(engine: EngineDep, request: schemas.SearchRequest) -> Response:
         return run_search(engine, request)
 
     @app.get(
@@ -348,12 +380,6 @@ def create_app(
         swapped = holder.reload()
         detail = "switched to the published build" if swapped else (holder.last_error or "already serving it")
         return schemas.ReloadResult(reloaded=swapped, build=holder.build_id, detail=detail)
-
-    @app.middleware("http")
-    async def no_cache(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
 
     return app
 

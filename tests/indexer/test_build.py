@@ -15,12 +15,14 @@ from indexer.documents import NoDocumentsError
 from indexer.embedding import FakeEmbedder
 from indexer.store import (
     CURRENT,
+    DATABASE,
     FORMAT_VERSION,
     BuildLockedError,
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
     Manifest,
+    PassageStore,
     build_lock,
     resolve_build,
 )
@@ -171,3 +173,15 @@ def test_publish_is_a_symlink_swap(fake_index: Path) -> None:
     link = fake_index / CURRENT
     assert link.is_symlink()
     assert (link / "manifest.json").exists()
+
+
+def test_passages_read_through_the_cache_equal_fresh_reads(fake_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    database = resolve_build(fake_index) / DATABASE
+    ids = list(PassageStore(database).passages(range(1, 10_000)))
+    assert len(ids) > 4
+    monkeypatch.setattr(PassageStore, "CACHED_PASSAGES", 3)  # forces the cache to empty itself on the way
+    cached = PassageStore(database)
+    for chunk in (ids[:2], ids[1:4], ids, ids[::-1], ids[:1] + [10**9]):
+        fresh = PassageStore(database).passages(chunk)
+        assert cached.passages(chunk) == fresh
+        assert set(fresh) == set(chunk) - {10**9}

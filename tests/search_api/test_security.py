@@ -278,3 +278,19 @@ def test_no_document_text_query_or_key_in_logs_above_debug(
         text = record.getMessage() + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
         for secret in ("Quetzalcoatl", "obsidian", KEY):
             assert secret not in text, (record.name, record.levelname, text[:300])
+
+
+def test_no_answer_may_be_cached_not_even_an_error(keyed: TestClient) -> None:
+    """Results change with every build, so every answer says `no-store`: searches, errors and the key gate's 401."""
+    key = {"X-API-Key": KEY}
+    answers = [
+        keyed.get("/search", params={"q": "cocoa"}, headers=key),
+        keyed.post("/search", json={"query": "cocoa"}, headers=key),
+        keyed.get("/search", params={"q": ""}, headers=key),
+        keyed.get("/no-such-endpoint", headers=key),
+        keyed.get("/search", params={"q": "cocoa"}),
+        keyed.get("/health"),
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 422, 404, 401, 200]
+    for answer in answers:
+        assert answer.headers["cache-control"] == "no-store", answer.request.url
