@@ -78,7 +78,7 @@ class BuildReport:
         return self.words / self.seconds if self.seconds else 0.0
 
 
-def passage_settings(embedder: Embedder, max_tokens: int) -> dict[str, Any]:
+def passage_settings(embedder: Embedder, max_tokens: int, min_tokens: int = 0) -> dict[str, Any]:
     """The settings that decide passage boundaries and vectors: a change forces a full rebuild.
 
     The document title is embedded in front of each passage only when a title of up to `TITLE_WORDS` words
@@ -86,7 +86,7 @@ def passage_settings(embedder: Embedder, max_tokens: int) -> dict[str, Any]:
     """
     limit = min(max_tokens, embedder.max_seq_length)
     embed_title = limit + TITLE_TOKEN_ALLOWANCE <= embedder.max_seq_length
-    return {"max_tokens": limit, "splitter": 1, "embed_title": embed_title}
+    return {"max_tokens": limit, "min_tokens": min(min_tokens, limit), "splitter": 1, "embed_title": embed_title}
 
 
 def sources_checksum(documents: Sequence[Document]) -> str:
@@ -102,6 +102,7 @@ def build_index(
     embedder: Embedder,
     *,
     max_tokens: int = 128,
+    min_tokens: int = 0,
     max_file_bytes: int = 20_000_000,
     index_kind: str = "auto",
     full: bool = False,
@@ -122,7 +123,7 @@ def build_index(
         loaded = load_documents(list(sources), max_file_bytes=max_file_bytes)
         documents = loaded.documents
         timings["load"] = time.perf_counter() - tick
-        settings = passage_settings(embedder, max_tokens)
+        settings = passage_settings(embedder, max_tokens, min_tokens)
         checksum = sources_checksum(documents)
         previous = None if full else _compatible_previous(index_dir, embedder, settings, log)
         if previous is not None and previous[1].sources_checksum == checksum:
@@ -235,8 +236,9 @@ def _write_build(
         conn = create_database(build_dir / DATABASE)
 
     tick = time.perf_counter()
-    max_tokens = settings["max_tokens"]
-    passages_by_doc = [split_document(doc, embedder.count_tokens, max_tokens) for doc in to_embed]
+    passages_by_doc = [
+        split_document(doc, embedder.count_tokens, settings["max_tokens"], settings["min_tokens"]) for doc in to_embed
+    ]
     timings["passages"] = time.perf_counter() - tick
 
     tick = time.perf_counter()

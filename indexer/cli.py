@@ -99,6 +99,10 @@ def build(
         str | None, typer.Option("--index-kind", help="auto, flat, hnsw or ivfpq.")
     ] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Passage size limit in tokens.")] = None,
+    min_tokens: Annotated[
+        int | None,
+        typer.Option("--min-tokens", help="Join shorter paragraphs with their neighbours (0: one per paragraph)."),
+    ] = None,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another build of the index.")] = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -107,7 +111,7 @@ def build(
 
     settings = _settings(
         source=source or None, index=index, model=model, backend=backend, device=device,
-        index_kind=index_kind, passage_max_tokens=max_tokens,
+        index_kind=index_kind, passage_max_tokens=max_tokens, passage_min_tokens=min_tokens,
     )
     embedder = _embedder(settings)
     report = build_index(
@@ -115,6 +119,7 @@ def build(
         settings.index,
         embedder,
         max_tokens=settings.passage_max_tokens,
+        min_tokens=settings.passage_min_tokens,
         max_file_bytes=settings.max_file_bytes,
         index_kind=settings.index_kind,
         full=full,

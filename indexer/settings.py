@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(Path.home() / ".cache" / "seedsearch", description="Exported encoder models.")
 
     passage_max_tokens: int = Field(128, ge=16, le=8192, description="Upper bound of a passage in model tokens.")
+    passage_min_tokens: int = Field(
+        0, ge=0, le=8192, description="Paragraphs shorter than this join their neighbours of the same section."
+    )
     max_file_bytes: int = Field(20_000_000, ge=1, description="Larger source files are skipped.")
     index_kind: Literal["auto", "flat", "hnsw", "ivfpq"] = "auto"
 

@@ -109,6 +109,21 @@ def test_incremental_rebuild_embeds_only_changed_documents(
         assert texts_a == texts_b
 
 
+def test_joining_short_paragraphs_rebuilds_everything_into_fewer_passages(
+    fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder
+) -> None:
+    before = LoadedIndex(fake_index).manifest
+    report = build_index([seed_copy], fake_index, fake_embedder, min_tokens=64)
+    assert not report.up_to_date and report.reused_documents == 0
+    after = LoadedIndex(fake_index)
+    assert after.manifest.passage_settings["min_tokens"] == 64
+    assert after.manifest.passages < before.passages
+    document = after.store.document("cocoa.txt")
+    for passage in after.store.passages(range(1, after.manifest.passages + 1)).values():
+        if passage.doc_id == "cocoa.txt":
+            assert document.text[passage.start : passage.end] == passage.text
+
+
 def test_failed_build_leaves_the_published_index_as_it_was(
     fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
