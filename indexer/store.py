@@ -28,12 +28,14 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from indexer.passages import Passage
+from indexer.attribution import Statement
+from indexer.passages import Passage, split_sentences
 
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
@@ -424,6 +426,17 @@ class StoredPassage:
     text: str
     entities: tuple[str, ...]
     statements: tuple[dict[str, Any], ...]
+
+    # Derived once per passage and kept with it in the store's cache: every search that meets the passage again
+    # would otherwise parse them again.
+    @cached_property
+    def parsed_statements(self) -> tuple[Statement, ...]:
+        return tuple(Statement.from_dict(s) for s in self.statements)
+
+    @cached_property
+    def sentence_spans(self) -> tuple[tuple[int, int], ...]:
+        """Sentences as offsets within `text`."""
+        return tuple(split_sentences(self.text))
 
 
 @dataclass(frozen=True)

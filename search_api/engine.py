@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Sequence
@@ -14,10 +15,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from indexer.attribution import QuestionIntent, Statement, parse_question, statement_match
+from indexer.attribution import QuestionIntent, parse_question, statement_match
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
-from indexer.passages import split_sentences
 from indexer.store import (
     DATABASE,
     FAISS_FILE,
@@ -297,8 +297,7 @@ class SearchEngine:
         """Lift passages where the party the question asks about is the one speaking."""
         if not (intent.asks_statement and passage.statements and self.options.statement_weight):
             return 0.0
-        statements = [Statement.from_dict(s) for s in passage.statements]
-        return self.options.statement_weight * statement_match(intent, statements)
+        return self.options.statement_weight * statement_match(intent, passage.parsed_statements)
 
     # --- highlights -----------------------------------------------------------------------------------
 
@@ -306,18 +305,16 @@ class SearchEngine:
         self, passage: StoredPassage, terms: Sequence[str], intent: QuestionIntent
     ) -> tuple[tuple[int, int], ...]:
         """The sentence of the passage that best answers the question, as offsets within the passage text."""
-        spans = split_sentences(passage.text)
+        spans = passage.sentence_spans
         if len(spans) <= 1:
             return ((spans[0][0], spans[0][1]),) if spans else ((0, len(passage.text)),)
         wanted = {_stem(t) for t in terms}
-        statements = [Statement.from_dict(s) for s in passage.statements]
         speaking = (
-            [s for s in statements if statement_match(intent, [s]) > 0] if intent.asks_statement else []
+            [s for s in passage.parsed_statements if statement_match(intent, [s]) > 0] if intent.asks_statement else []
         )
         best, best_score = spans[0], -1.0
         for start, end in spans:
-            words = {_stem(w.lower()) for w in _WORD.findall(passage.text[start:end])}
-            score = float(len(words & wanted))
+            score = float(len(_stemmed_words(passage.text[start:end]) & wanted))
             absolute = (passage.start + start, passage.start + end)
             if any(s.start < absolute[1] and s.end > absolute[0] for s in speaking):
                 score += 3.0
@@ -326,6 +323,12 @@ class SearchEngine:
         return (best,)
 
 
+@functools.lru_cache(maxsize=65_536)
+def _stemmed_words(sentence: str) -> frozenset[str]:
+    return frozenset(_stem(w.lower()) for w in _WORD.findall(sentence))
+
+
+@functools.lru_cache(maxsize=65_536)
 def _stem(word: str) -> str:
     for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
