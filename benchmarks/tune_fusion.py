@@ -42,14 +42,17 @@ def main() -> None:
 
     settings = [SearchOptions(fusion="rrf", rrf_k=k, document_weight=0) for k in (10, 30, 60)]
     settings += [
-        SearchOptions(dense_weight=w / 10, document_weight=a) for w in range(3, 9) for a in (0.0, 0.5, 1.0, 2.0)
+        SearchOptions(dense_scores=scores, dense_weight=w / 20, document_weight=a)
+        for scores in ("minmax", "cosine")
+        for w in range(6, 19)
+        for a in (0.0, 0.5, 1.0, 2.0)
     ]
     print(f"{args.split}: {len(ids)} queries; dense alone, lexical alone, then each fusion setting")
     for mode in ("dense", "lexical"):
         print(f"  {mode:8s} nDCG@10 {score(found, ids, qrels, doc_of, SearchOptions(), mode):.4f}")
     for options in settings:
-        shown = {k: v for k, v in dataclasses.asdict(options).items() if k in ("fusion", "rrf_k", "dense_weight",
-                                                                               "document_weight")}
+        tuned = ("fusion", "rrf_k", "dense_scores", "dense_weight", "document_weight")
+        shown = {k: v for k, v in dataclasses.asdict(options).items() if k in tuned}
         print(f"  {shown} nDCG@10 {score(found, ids, qrels, doc_of, options, 'hybrid'):.4f}")
 
 

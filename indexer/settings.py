@@ -40,9 +40,12 @@ class Settings(BaseSettings):
     mode: SearchMode = "hybrid"
     candidates: int = Field(100, ge=10, le=2000, description="Candidates taken from each retriever before fusion.")
     fusion: Literal["rrf", "convex"] = "convex"
-    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Weight of dense scores in convex fusion.")
+    dense_scores: Literal["cosine", "minmax"] = Field(
+        "cosine", description="Dense scores in convex fusion: cosine as it is, or min-max normalised like BM25."
+    )
+    dense_weight: float = Field(0.7, ge=0.0, le=1.0, description="Weight of dense scores in convex fusion.")
     document_weight: float = Field(
-        1.0, ge=0.0, le=10.0, description="Weight of a passage's whole document's BM25 beside its own."
+        2.0, ge=0.0, le=10.0, description="Weight of a passage's whole document's BM25 beside its own."
     )
     rrf_k: int = Field(60, ge=1)
     statement_weight: float = Field(1.0, ge=0.0, description="Boost for passages where the asked party speaks.")

@@ -388,6 +388,7 @@ def engine_options(settings: Settings) -> SearchOptions:
     return SearchOptions(
         candidates=settings.candidates,
         fusion=settings.fusion,
+        dense_scores=settings.dense_scores,
         dense_weight=settings.dense_weight,
         document_weight=settings.document_weight,
         rrf_k=settings.rrf_k,

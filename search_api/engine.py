@@ -50,8 +50,9 @@ class SearchOptions:
 
     candidates: int = 100
     fusion: Literal["rrf", "convex"] = "convex"
-    dense_weight: float = 0.5
-    document_weight: float = 1.0
+    dense_scores: Literal["cosine", "minmax"] = "cosine"
+    dense_weight: float = 0.7
+    document_weight: float = 2.0
     rrf_k: int = 60
     statement_weight: float = 1.0
 
@@ -96,7 +97,10 @@ def fuse(found: Candidates, options: SearchOptions, mode: Mode) -> dict[int, flo
     Lexical: the passage's min-max normalised BM25 plus `document_weight` times its document's, normalised
     again: a passage inside a document about the question's words beats the same words in a document about
     something else (SciFact train nDCG@10 +0.010); in a one-document index the document term is a constant.
-    Hybrid: reciprocal rank fusion, or a convex combination of min-max normalised dense and lexical scores.
+    Hybrid: reciprocal rank fusion, or a convex combination of dense and lexical scores. BM25 has no fixed
+    scale, so it is min-max normalised; cosine similarity has one, and by default is used as it is, so a
+    candidate list where nothing is close to the question is not stretched to look like one where something is
+    (SciFact train nDCG@10 0.744 -> 0.751 over min-max normalising both, weights re-tuned).
     """
     lexical = _normalise(found.lexical)
     if found.documents and options.document_weight:
@@ -112,7 +116,7 @@ def fuse(found: Candidates, options: SearchOptions, mode: Mode) -> dict[int, flo
             for rank, pid in enumerate(sorted(scores, key=scores.__getitem__, reverse=True), start=1):
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (options.rrf_k + rank)
         return fused
-    dense = _normalise(found.dense)
+    dense = found.dense if options.dense_scores == "cosine" else _normalise(found.dense)
     w = options.dense_weight
     return {pid: w * dense.get(pid, 0.0) + (1 - w) * lexical.get(pid, 0.0) for pid in dense.keys() | lexical.keys()}
 
