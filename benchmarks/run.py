@@ -25,7 +25,7 @@ from benchmarks import OFFLINE_ENV, Section, Target, offline_env, targets_table
 from benchmarks.machine import Machine, describe_machine, load_average
 
 HERE = Path(__file__).resolve().parent
-OWN = ("build", "query")
+OWN = ("build", "query", "analysis")
 EXTERNAL = {"encoders": "bench_encoders", "ann": "bench_ann", "load": "bench_load"}
 ALL = (*OWN, *EXTERNAL)
 
@@ -125,6 +125,10 @@ def _run_own(name: str, quick: bool, log: Callable[[str], None]) -> Section:
         from benchmarks import bench_build
 
         return bench_build.run(quick, log)
+    if name == "analysis":
+        from benchmarks import bench_analysis
+
+        return bench_analysis.run(quick, log)
     from benchmarks import bench_query
 
     return bench_query.run(quick, log)
