@@ -14,16 +14,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import Section, Table, Target, offline_env, percentile
+from benchmarks import Section, Table, Target, percentile
 from benchmarks.bench_build import REUTERS, write_stories
-from benchmarks.bench_query import QUESTIONS, SEEDS
+from benchmarks.bench_query import QUESTIONS, build_seed_index
 
 Log = Callable[[str], None]
 TARGET_MS = 5.0
@@ -31,16 +29,11 @@ TARGET_MS = 5.0
 
 def build_index(workdir: Path, stories: int) -> Path:
     index_dir = workdir / "index"
-    sources = [str(SEEDS)]
-    if REUTERS.exists():
-        write_stories(REUTERS, workdir / "stories.jsonl", stories)
-        sources.append(str(workdir / "stories.jsonl"))
-    command = [sys.executable, "-m", "indexer.cli", "build", "--index", str(index_dir), "--full", "--quiet"]
-    for source in sources:
-        command += ["--source", source]
-    done = subprocess.run(command, capture_output=True, text=True, env=offline_env(), check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"`{' '.join(command)}` failed: {done.stderr[-2000:]}")
+    if not REUTERS.exists():
+        build_seed_index(index_dir)
+        return index_dir
+    write_stories(REUTERS, workdir / "stories.jsonl", stories)
+    build_seed_index(index_dir, workdir / "stories.jsonl")
     return index_dir
 
 

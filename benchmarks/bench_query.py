@@ -334,19 +334,11 @@ def http_latency(url: str, config: Config, clients: int) -> Latency:
 # --------------------------------------------------------------------------- the benchmark
 
 
-def build_seed_index(index_dir: Path) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "indexer.cli",
-        "build",
-        "--source",
-        str(SEEDS),
-        "--index",
-        str(index_dir),
-        "--full",
-        "--quiet",
-    ]
+def build_seed_index(index_dir: Path, *more_sources: Path) -> None:
+    """`seedsearch build --full` of seeds/ (and any more sources) into `index_dir`, as its own process."""
+    command = [sys.executable, "-m", "indexer.cli", "build", "--index", str(index_dir), "--full", "--quiet"]
+    for source in (SEEDS, *more_sources):
+        command += ["--source", str(source)]
     done = subprocess.run(command, capture_output=True, text=True, env=offline_env(), check=False)
     if done.returncode != 0:
         raise RuntimeError(f"`{' '.join(command)}` failed: {done.stderr[-2000:]}")

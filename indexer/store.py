@@ -600,12 +600,12 @@ class PassageStore:
         cache = self._cache
         found: dict[int, StoredPassage] = {}
         missing: list[int] = []
-        for i in ids:
-            passage = cache.get(int(i))
+        for pid in map(int, ids):
+            passage = cache.get(pid)
             if passage is None:
-                missing.append(int(i))
+                missing.append(pid)
             else:
-                found[passage.id] = passage
+                found[pid] = passage
         if len(cache) + len(missing) > self.CACHED_PASSAGES:
             cache.clear()
         for start in range(0, len(missing), 500):
