@@ -50,8 +50,8 @@ def main() -> None:
     print(f"{args.split}: {len(ids)} queries; dense alone, lexical alone, then each fusion setting")
     for mode in ("dense", "lexical"):
         print(f"  {mode:8s} nDCG@10 {score(found, ids, qrels, doc_of, SearchOptions(), mode):.4f}")
+    tuned = ("fusion", "rrf_k", "dense_scores", "dense_weight", "document_weight")
     for options in settings:
-        tuned = ("fusion", "rrf_k", "dense_scores", "dense_weight", "document_weight")
         shown = {k: v for k, v in dataclasses.asdict(options).items() if k in tuned}
         print(f"  {shown} nDCG@10 {score(found, ids, qrels, doc_of, options, 'hybrid'):.4f}")
 
