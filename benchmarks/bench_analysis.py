@@ -43,7 +43,9 @@ def measure(index_dir: Path, rounds: int) -> tuple[list[float], list[float], int
     from indexer.embedding import load_embedder
     from indexer.settings import Settings
     from search_api.app import engine_options
-    from search_api.engine import LoadedIndex, SearchEngine, fuse
+    from search_api.boosts import statement_boost
+    from search_api.engine import LoadedIndex, SearchEngine
+    from search_api.fusion import fuse
 
     settings = Settings()
     engine = SearchEngine(LoadedIndex(index_dir), load_embedder(settings.model), engine_options(settings))
@@ -62,7 +64,7 @@ def measure(index_dir: Path, rounds: int) -> tuple[list[float], list[float], int
             intent = parse_question(question, engine.resolver)
             parsed = time.perf_counter()
             for passage in passages:
-                engine._boost(intent, passage)
+                statement_boost(intent, passage, engine.options.statement_weight)
             done = time.perf_counter()
             parse_ms.append((parsed - start) * 1000)
             boost_ms.append((done - parsed) * 1000)

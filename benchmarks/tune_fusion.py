@@ -1,7 +1,7 @@
 """Choose the fusion settings on a BEIR train split (never on test).
 
 Asks the real engine once per query for its candidates (dense, passage BM25, document BM25), then replays
-`search_api.engine.fuse` with each setting and prints document nDCG@10 (a document ranks where its best
+`search_api.fusion.fuse` with each setting and prints document nDCG@10 (a document ranks where its best
 passage ranks). The statement boost is left out: it only acts on questions about what a party said.
 
     python -m benchmarks.tune_fusion --index /tmp/scifact-index --beir ../shared/datasets/scifact --split train
@@ -15,8 +15,9 @@ import json
 from pathlib import Path
 
 from indexer.embedding import load_embedder
-from search_api.engine import LoadedIndex, SearchEngine, SearchOptions, fuse
+from search_api.engine import LoadedIndex, SearchEngine
 from search_api.evaluation import load_qrels, ndcg_at
+from search_api.fusion import SearchOptions, fuse
 
 
 def main() -> None:

@@ -49,6 +49,9 @@ from indexer.vector_index import build_vector_index, save_vector_index
 Log = Callable[[str], None]
 TITLE_WORDS = 32
 TITLE_TOKEN_ALLOWANCE = 96  # tokens kept free for a title of TITLE_WORDS words
+# Bump when splitting-independent analysis (entities, statements) changes: the next build re-analyses every
+# document, re-embedding only passages whose embedding text changed.
+ANALYSIS_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class BuildReport:
     words: int
     up_to_date: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    reused_passages: int = 0
 
     @property
     def passages_per_s(self) -> float:
@@ -126,7 +130,11 @@ def build_index(
         settings = passage_settings(embedder, max_tokens, min_tokens)
         checksum = sources_checksum(documents)
         previous = None if full else _compatible_previous(index_dir, embedder, settings, log)
-        if previous is not None and previous[1].sources_checksum == checksum:
+        if (
+            previous is not None
+            and previous[1].sources_checksum == checksum
+            and previous[1].analysis_version == ANALYSIS_VERSION
+        ):
             log(f"index {index_dir} is up to date with its {len(documents)} documents; nothing to do")
             manifest = previous[1]
             return BuildReport(
@@ -146,6 +154,7 @@ def build_index(
                 passages=report["passages"],
                 built_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 sources_checksum=checksum,
+                analysis_version=ANALYSIS_VERSION,
                 passage_settings=settings,
                 vector_index=report["vector_index"],
                 backend=embedder.backend,
@@ -171,6 +180,7 @@ def build_index(
         seconds=time.perf_counter() - started,
         words=report["words"],
         timings=timings,
+        reused_passages=report["reused_passages"],
     )
 
 
@@ -216,18 +226,30 @@ def _write_build(
     removed_ids: list[int] = []
     to_embed: list[Document] = list(documents)
     removed_docs = 0
+    reusable: dict[bytes, int] = {}
     if previous is not None:
         old_dir, old_manifest = previous
         old_hashes = document_hashes(old_dir / DATABASE)
-        changed = [d for d, h in old_hashes.items() if d not in by_id or by_id[d].content_hash != h]
+        reanalyse = old_manifest.analysis_version != ANALYSIS_VERSION
+        changed = [
+            d for d, h in old_hashes.items() if reanalyse or d not in by_id or by_id[d].content_hash != h
+        ]
         removed_docs = sum(1 for d in old_hashes if d not in by_id)
-        to_embed = [doc for doc in documents if old_hashes.get(doc.doc_id) != doc.content_hash]
-        shutil.copyfile(old_dir / DATABASE, build_dir / DATABASE)
-        conn = open_for_update(build_dir / DATABASE)
-        removed_ids = delete_documents(conn, changed)
+        to_embed = [doc for doc in documents if reanalyse or old_hashes.get(doc.doc_id) != doc.content_hash]
         old_vectors, old_ids = load_vectors(
             old_dir, dimension=old_manifest.dimension, count=old_manifest.passages
         )
+        if reanalyse:  # nothing of the old database is kept: start a new one rather than delete every row
+            conn = create_database(build_dir / DATABASE)
+            removed_ids = [int(i) for i in old_ids]
+        else:
+            shutil.copyfile(old_dir / DATABASE, build_dir / DATABASE)
+            conn = open_for_update(build_dir / DATABASE)
+            removed_ids = delete_documents(conn, changed)
+        reusable = _reusable_vectors(old_dir / DATABASE, old_ids, changed, settings["embed_title"])
+        if reanalyse:
+            log(f"the published index was analysed by an older seedsearch: re-analysing all {len(documents)} "
+                "documents, re-embedding only passages whose text changed")
         log(
             f"updating: {len(to_embed)} new or changed documents, {removed_docs} removed, "
             f"{len(documents) - len(to_embed)} unchanged"
@@ -254,11 +276,7 @@ def _write_build(
     timings["analysis"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
-    new_vectors = (
-        embedder.encode_passages(embed_texts, progress=progress)
-        if embed_texts
-        else np.zeros((0, embedder.dimension), dtype=np.float32)
-    )
+    new_vectors, reused_passages = _embed_or_reuse(embedder, embed_texts, reusable, old_vectors, progress)
     timings["embedding"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
@@ -291,7 +309,8 @@ def _write_build(
         "documents": documents_count,
         "passages": passages_count,
         "embedded_documents": len(to_embed),
-        "embedded_passages": len(rows),
+        "embedded_passages": len(rows) - reused_passages,
+        "reused_passages": reused_passages,
         "reused_documents": len(documents) - len(to_embed),
         "removed_documents": removed_docs,
         "words": sum(len(doc.text.split()) for doc in to_embed),
@@ -300,11 +319,64 @@ def _write_build(
 
 
 def _embedding_text(doc: Document, passage: Passage, embed_title: bool) -> str:
+    return embedding_text(doc.title, doc.doc_id, passage.text, embed_title)
+
+
+def embedding_text(title: str, doc_id: str, text: str, embed_title: bool) -> str:
     """Passage text with its document title in front when the title is a real one, not a file name."""
-    title = " ".join(doc.title.split()[:TITLE_WORDS])
-    if not embed_title or not title or title == Path(doc.doc_id).stem:
-        return passage.text
-    return f"{title}: {passage.text}"
+    title = " ".join(title.split()[:TITLE_WORDS])
+    if not embed_title or not title or title == Path(doc_id).stem:
+        return text
+    return f"{title}: {text}"
+
+
+def _text_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _reusable_vectors(
+    database: Path, old_ids: np.ndarray, doc_ids: Sequence[str], embed_title: bool
+) -> dict[bytes, int]:
+    """Embedding-text key -> row in the previous build's vectors, for the passages of documents being redone.
+
+    A document edited in one paragraph, or re-analysed by a newer seedsearch, keeps the vectors of every passage
+    whose embedding text is unchanged: only new text is embedded.
+    """
+    if not doc_ids:
+        return {}
+    row_of = {int(i): row for row, i in enumerate(old_ids)}
+    reusable: dict[bytes, int] = {}
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        for start in range(0, len(doc_ids), 500):
+            chunk = list(doc_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                "SELECT p.id, d.doc_id, d.title, p.text FROM passages p JOIN documents d USING (doc_id)"
+                f" WHERE d.doc_id IN ({marks})",
+                chunk,
+            )
+            for pid, doc_id, title, text in rows:
+                if int(pid) in row_of:
+                    reusable[_text_key(embedding_text(title, doc_id, text, embed_title))] = row_of[int(pid)]
+    finally:
+        conn.close()
+    return reusable
+
+
+def _embed_or_reuse(
+    embedder: Embedder, texts: Sequence[str], reusable: dict[bytes, int], old_vectors: np.ndarray, progress: bool
+) -> tuple[np.ndarray, int]:
+    """Vectors for `texts`: copied from the previous build where the same text was embedded, else encoded."""
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    rows = [reusable.get(_text_key(t), -1) for t in texts]
+    missing = [i for i, row in enumerate(rows) if row < 0]
+    if missing:
+        vectors[missing] = embedder.encode_passages([texts[i] for i in missing], progress=progress)
+    found = [i for i, row in enumerate(rows) if row >= 0]
+    if found:
+        vectors[found] = np.asarray(old_vectors[[rows[i] for i in found]], dtype=np.float32)
+    return vectors, len(found)
 
 
 def _analyse(doc: Document, passages: Sequence[Passage], resolver: EntityResolver, first_id: int) -> list[PassageRow]:

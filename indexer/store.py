@@ -117,6 +117,7 @@ class Manifest:
     build_seconds: float = 0.0
     skipped: int = 0
     format_version: int = FORMAT_VERSION
+    analysis_version: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -166,7 +167,7 @@ class Manifest:
 _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "model_id": str, "dimension": int, "documents": int, "passages": int, "built_at": str,
     "sources_checksum": str, "passage_settings": dict, "vector_index": dict, "backend": str, "normalized": bool,
-    "metric": str, "build_seconds": (int, float), "skipped": int, "extra": dict,
+    "metric": str, "build_seconds": (int, float), "skipped": int, "extra": dict, "analysis_version": int,
 }
 _VECTOR_INDEX_TYPES: dict[str, type] = {"kind": str, "factory": str, "count": int, "dimension": int}
 

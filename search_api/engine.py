@@ -5,17 +5,16 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from indexer.attribution import QuestionIntent, parse_question, statement_match
+from indexer.attribution import QuestionIntent, parse_question
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
 from indexer.store import (
@@ -29,8 +28,9 @@ from indexer.store import (
     resolve_build,
 )
 from indexer.vector_index import VectorIndexInfo, VectorSearcher, load_vector_index
-
-Mode = Literal["hybrid", "dense", "lexical"]
+from search_api.boosts import statement_boost
+from search_api.fusion import Candidates, Mode, SearchOptions, fuse
+from search_api.highlights import best_sentence
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 STOPWORDS = frozenset(
@@ -42,19 +42,6 @@ STOPWORDS = frozenset(
     when where which while who whom why will with would you your yours yourself yourselves s t don shall may
     might must""".split()
 )
-
-
-@dataclass(frozen=True)
-class SearchOptions:
-    """How candidates are found and combined; defaults come from the settings."""
-
-    candidates: int = 100
-    fusion: Literal["rrf", "convex"] = "convex"
-    dense_scores: Literal["cosine", "minmax"] = "cosine"
-    dense_weight: float = 0.7
-    document_weight: float = 2.0
-    rrf_k: int = 60
-    statement_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -78,47 +65,6 @@ class SearchResult:
     mode: Mode
     took_ms: float
     hits: list[Hit] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """What the retrievers found for one question, before fusion."""
-
-    intent: QuestionIntent
-    terms: list[str]
-    dense: dict[int, float]  # passage id -> cosine
-    lexical: dict[int, float]  # passage id -> BM25 of the passage
-    documents: dict[int, float]  # passage id -> BM25 of its whole document
-
-
-def fuse(found: Candidates, options: SearchOptions, mode: Mode) -> dict[int, float]:
-    """One score per candidate passage.
-
-    Lexical: the passage's min-max normalised BM25 plus `document_weight` times its document's, normalised
-    again: a passage inside a document about the question's words beats the same words in a document about
-    something else (SciFact train nDCG@10 +0.010); in a one-document index the document term is a constant.
-    Hybrid: reciprocal rank fusion, or a convex combination of dense and lexical scores. BM25 has no fixed
-    scale, so it is min-max normalised; cosine similarity has one, and by default is used as it is, so a
-    candidate list where nothing is close to the question is not stretched to look like one where something is
-    (SciFact train nDCG@10 0.744 -> 0.750 over min-max normalising both, weights re-tuned).
-    """
-    lexical = _normalise(found.lexical)
-    if found.documents and options.document_weight:
-        documents = _normalise(found.documents)
-        lexical = _normalise({pid: lexical[pid] + options.document_weight * documents[pid] for pid in lexical})
-    if mode == "dense":
-        return found.dense
-    if mode == "lexical":
-        return lexical
-    if options.fusion == "rrf":
-        fused: dict[int, float] = {}
-        for scores in (found.dense, lexical):
-            for rank, pid in enumerate(sorted(scores, key=scores.__getitem__, reverse=True), start=1):
-                fused[pid] = fused.get(pid, 0.0) + 1.0 / (options.rrf_k + rank)
-        return fused
-    dense = found.dense if options.dense_scores == "cosine" else _normalise(found.dense)
-    w = options.dense_weight
-    return {pid: w * dense.get(pid, 0.0) + (1 - w) * lexical.get(pid, 0.0) for pid in dense.keys() | lexical.keys()}
 
 
 class UnknownFilterError(ValueError):
@@ -289,67 +235,15 @@ class SearchEngine:
         shortlist = sorted(fused, key=fused.__getitem__, reverse=True)[: max(pool, k)]
         passages = self.index.store.passages(shortlist)
         boosted = {
-            pid: fused[pid] + self._boost(found.intent, passages[pid]) for pid in shortlist if pid in passages
+            pid: fused[pid] + statement_boost(found.intent, passages[pid], self.options.statement_weight)
+            for pid in shortlist
+            if pid in passages
         }
         ranked = sorted(boosted, key=lambda pid: (-boosted[pid], pid))[:k]
         return [
-            Hit(rank, round(boosted[pid], 6), passages[pid], self._highlight(passages[pid], found.terms, found.intent))
+            Hit(rank, round(boosted[pid], 6), passages[pid], best_sentence(passages[pid], found.terms, found.intent))
             for rank, pid in enumerate(ranked, start=1)
         ]
-
-    def _boost(self, intent: QuestionIntent, passage: StoredPassage) -> float:
-        """Lift passages where the party the question asks about is the one speaking."""
-        if not (intent.asks_statement and passage.statements and self.options.statement_weight):
-            return 0.0
-        return self.options.statement_weight * statement_match(intent, passage.parsed_statements)
-
-    # --- highlights -----------------------------------------------------------------------------------
-
-    def _highlight(
-        self, passage: StoredPassage, terms: Sequence[str], intent: QuestionIntent
-    ) -> tuple[tuple[int, int], ...]:
-        """The sentence of the passage that best answers the question, as offsets within the passage text."""
-        spans = passage.sentence_spans
-        if len(spans) <= 1:
-            return ((spans[0][0], spans[0][1]),) if spans else ((0, len(passage.text)),)
-        wanted = {_stem(t) for t in terms}
-        speaking = (
-            [s for s in passage.parsed_statements if statement_match(intent, [s]) > 0] if intent.asks_statement else []
-        )
-        best, best_score = spans[0], -1.0
-        for start, end in spans:
-            score = float(len(_stemmed_words(passage.text[start:end]) & wanted))
-            absolute = (passage.start + start, passage.start + end)
-            if any(s.start < absolute[1] and s.end > absolute[0] for s in speaking):
-                score += 3.0
-            if score > best_score:
-                best, best_score = (start, end), score
-        return (best,)
-
-
-@functools.lru_cache(maxsize=65_536)
-def _stemmed_words(sentence: str) -> frozenset[str]:
-    return frozenset(_stem(w.lower()) for w in _WORD.findall(sentence))
-
-
-@functools.lru_cache(maxsize=65_536)
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) > len(suffix) + 2:
-            return word[: -len(suffix)]
-    return word
-
-
-def _normalise(scores: dict[int, float]) -> dict[int, float]:
-    """Min-max scaling to [0, 1] over one retriever's candidates."""
-    if not scores:
-        return {}
-    values = np.fromiter(scores.values(), dtype=np.float64)
-    low, high = float(values.min()), float(values.max())
-    if high - low < 1e-12:
-        return dict.fromkeys(scores, 1.0)
-    return {pid: (value - low) / (high - low) for pid, value in scores.items()}
-
 
 def hit_to_dict(hit: Hit, resolver: EntityResolver) -> dict[str, Any]:
     """The JSON shape of a hit shared by the API and `seedsearch search --json`."""

@@ -109,6 +109,48 @@ def test_incremental_rebuild_embeds_only_changed_documents(
         assert texts_a == texts_b
 
 
+def test_editing_one_paragraph_reembeds_only_that_passage(
+    fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder
+) -> None:
+    seed = next(p for p in seed_copy.iterdir() if p.name.startswith("000_"))
+    before = LoadedIndex(fake_index)
+    seed_passages = [p for p in before.store.passages([int(i) for i in before.ids]).values() if p.doc_id == seed.name]
+    last = max(seed_passages, key=lambda p: p.start)
+    document = seed.read_text(encoding="utf-8")
+    seed.write_text(document.replace(last.text, last.text + " Analysts expect more talks."), encoding="utf-8")
+    report = build_index([seed_copy], fake_index, fake_embedder)
+    assert report.embedded_documents == 1
+    assert report.embedded_passages == 1
+    assert report.reused_passages == len(seed_passages) - 1
+    full = build_index([seed_copy], fake_index.parent / "full", fake_embedder, full=True)
+    assert full.reused_passages == 0
+    incremental, rebuilt = LoadedIndex(fake_index), LoadedIndex(full.index_dir)
+    by_text_a = {p.text: np.asarray(incremental.vectors[row]) for row, p in _rows(incremental)}
+    by_text_b = {p.text: np.asarray(rebuilt.vectors[row]) for row, p in _rows(rebuilt)}
+    assert by_text_a.keys() == by_text_b.keys()
+    for text, vector in by_text_a.items():
+        np.testing.assert_allclose(vector, by_text_b[text], atol=1e-6)
+
+
+def test_newer_analysis_reanalyses_every_document_without_reembedding(
+    fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = LoadedIndex(fake_index).manifest
+    monkeypatch.setattr(build_module, "ANALYSIS_VERSION", build_module.ANALYSIS_VERSION + 1)
+    report = build_index([seed_copy], fake_index, fake_embedder)
+    assert not report.up_to_date
+    assert report.embedded_documents == before.documents
+    assert report.embedded_passages == 0 and report.reused_passages == before.passages
+    after = LoadedIndex(fake_index).manifest
+    assert after.analysis_version == build_module.ANALYSIS_VERSION
+    assert build_index([seed_copy], fake_index, fake_embedder).up_to_date
+
+
+def _rows(index: LoadedIndex) -> list[tuple[int, object]]:
+    passages = index.store.passages([int(i) for i in index.ids])
+    return [(row, passages[int(i)]) for row, i in enumerate(index.ids)]
+
+
 def test_joining_short_paragraphs_rebuilds_everything_into_fewer_passages(
     fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder
 ) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from indexer.attribution import parse_question
 from indexer.entities import EntityResolver
-from search_api.engine import Candidates, SearchOptions, fuse
+from search_api.fusion import Candidates, SearchOptions, fuse
 
 
 def candidates(dense: dict[int, float], lexical: dict[int, float], documents: dict[int, float] | None = None):

@@ -1,0 +1,77 @@
+"""Fusion: one score per candidate passage from the dense and lexical retrievers' raw scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from indexer.attribution import QuestionIntent
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """How candidates are found and combined; defaults come from the settings."""
+
+    candidates: int = 100
+    fusion: Literal["rrf", "convex"] = "convex"
+    dense_scores: Literal["cosine", "minmax"] = "cosine"
+    dense_weight: float = 0.7
+    document_weight: float = 2.0
+    rrf_k: int = 60
+    statement_weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What the retrievers found for one question, before fusion."""
+
+    intent: QuestionIntent
+    terms: list[str]
+    dense: dict[int, float]  # passage id -> cosine
+    lexical: dict[int, float]  # passage id -> BM25 of the passage
+    documents: dict[int, float]  # passage id -> BM25 of its whole document
+
+
+def fuse(found: Candidates, options: SearchOptions, mode: Mode) -> dict[int, float]:
+    """One score per candidate passage.
+
+    Lexical: the passage's min-max normalised BM25 plus `document_weight` times its document's, normalised
+    again: a passage inside a document about the question's words beats the same words in a document about
+    something else (SciFact train nDCG@10 +0.010); in a one-document index the document term is a constant.
+    Hybrid: reciprocal rank fusion, or a convex combination of dense and lexical scores. BM25 has no fixed
+    scale, so it is min-max normalised; cosine similarity has one, and by default is used as it is, so a
+    candidate list where nothing is close to the question is not stretched to look like one where something is
+    (SciFact train nDCG@10 0.744 -> 0.750 over min-max normalising both, weights re-tuned).
+    """
+    lexical = normalise(found.lexical)
+    if found.documents and options.document_weight:
+        documents = normalise(found.documents)
+        lexical = normalise({pid: lexical[pid] + options.document_weight * documents[pid] for pid in lexical})
+    if mode == "dense":
+        return found.dense
+    if mode == "lexical":
+        return lexical
+    if options.fusion == "rrf":
+        fused: dict[int, float] = {}
+        for scores in (found.dense, lexical):
+            for rank, pid in enumerate(sorted(scores, key=scores.__getitem__, reverse=True), start=1):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (options.rrf_k + rank)
+        return fused
+    dense = found.dense if options.dense_scores == "cosine" else normalise(found.dense)
+    w = options.dense_weight
+    return {pid: w * dense.get(pid, 0.0) + (1 - w) * lexical.get(pid, 0.0) for pid in dense.keys() | lexical.keys()}
+
+
+def normalise(scores: dict[int, float]) -> dict[int, float]:
+    """Min-max scaling to [0, 1] over one retriever's candidates."""
+    if not scores:
+        return {}
+    values = np.fromiter(scores.values(), dtype=np.float64)
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-12:
+        return dict.fromkeys(scores, 1.0)
+    return {pid: (value - low) / (high - low) for pid, value in scores.items()}

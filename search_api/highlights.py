@@ -1,0 +1,45 @@
+"""Highlights: the sentence of a passage that best answers the question, as offsets within the passage."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+
+from indexer.attribution import QuestionIntent, statement_match
+from indexer.store import StoredPassage
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+
+
+def best_sentence(passage: StoredPassage, terms: Sequence[str], intent: QuestionIntent) -> tuple[tuple[int, int], ...]:
+    """The sentence sharing most (stemmed) words with the question, or carrying the asked party's statement."""
+    spans = passage.sentence_spans
+    if len(spans) <= 1:
+        return ((spans[0][0], spans[0][1]),) if spans else ((0, len(passage.text)),)
+    wanted = {_stem(t) for t in terms}
+    speaking = (
+        [s for s in passage.parsed_statements if statement_match(intent, [s]) > 0] if intent.asks_statement else []
+    )
+    best, best_score = spans[0], -1.0
+    for start, end in spans:
+        score = float(len(_stemmed_words(passage.text[start:end]) & wanted))
+        absolute = (passage.start + start, passage.start + end)
+        if any(s.start < absolute[1] and s.end > absolute[0] for s in speaking):
+            score += 3.0
+        if score > best_score:
+            best, best_score = (start, end), score
+    return (best,)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _stemmed_words(sentence: str) -> frozenset[str]:
+    return frozenset(_stem(w.lower()) for w in _WORD.findall(sentence))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)]
+    return word
