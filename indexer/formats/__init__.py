@@ -8,12 +8,14 @@ them the file is skipped with a reason naming the extra.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.formats import dates, text
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 EXTRA_HINT = "pip install 'seedsearch[formats]'"
 
 
@@ -78,6 +80,26 @@ def mislabelled(suffix: str, data: bytes) -> str | None:
     rename = f"; rename it to {actual} to index it" if actual in _MODULES else ""
     prefix = "binary file: " if expected in (".txt", ".md") else ""
     return f"{prefix}the file is {what} but its name ends in {suffix}{rename}"
+
+
+def _escape(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
+def decoding_notes(documents: Iterable[Any]) -> list[str]:
+    """A report line for each loaded document whose undecodable bytes were replaced (U+FFFD), with the count."""
+    notes = []
+    for document in documents:
+        count = document.metadata.get("replaced_bytes", 0)
+        if count:
+            encoding = document.metadata.get("encoding", "utf-8")
+            plural = "byte" if count == 1 else "bytes"
+            source = _CONTROL_RE.sub(_escape, document.source)
+            notes.append(
+                f"decoded {source} as {encoding} with {count} undecodable {plural} replaced by U+FFFD; "
+                "fix the file to index those characters"
+            )
+    return notes
 
 
 def extract(suffix: str, data: bytes, limits: Limits | None = None) -> Extracted | str:

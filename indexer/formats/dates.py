@@ -54,12 +54,13 @@ def to_iso(value: Any) -> str | None:
 
 def _parse_loosely(value: str) -> dt.datetime | None:
     """``26-FEB-1987 15:01:01.79``, ``March 3, 2026``: zone names, often junk in old feeds, are ignored."""
-    from dateutil import parser
+    from dateutil import parser  # type: ignore[import-untyped]  # no stubs shipped
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return parser.parse(value, default=dt.datetime(2000, 1, 1), ignoretz=True)
+            parsed: dt.datetime = parser.parse(value, default=dt.datetime(2000, 1, 1), ignoretz=True)
+            return parsed
         except (ValueError, OverflowError):
             return None
 

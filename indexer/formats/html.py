@@ -11,7 +11,7 @@ from typing import Any
 
 import trafilatura
 from trafilatura.core import determine_returnstring
-from trafilatura.settings import Extractor
+from trafilatura.settings import Document, Extractor
 
 from indexer.formats import Extracted, Limits
 from indexer.formats.dates import to_iso
@@ -42,7 +42,7 @@ def extract(data: bytes, limits: Limits) -> Extracted | str:
     if isinstance(decoded, str):
         return decoded
     document = trafilatura.bare_extraction(decoded.text, options=_options(with_metadata=True))
-    if document is None:
+    if not isinstance(document, Document):  # None: nothing extracted
         return _no_content(decoded.text)
     text = determine_returnstring(document, _options(with_metadata=False)).strip()  # as trafilatura.extract
     text = _EMPHASIS_RE.sub(r"\1", _STRONG_RE.sub(r"\2", text))  # markdown emphasis is not text

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import pypdfium2 as pdfium
+import pypdfium2 as pdfium  # type: ignore[import-untyped]  # no stubs shipped
 
 from indexer.formats import Extracted, Limits
 from indexer.formats.dates import from_pdf_date

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 MIN_GUTTER = 12.0  # points of empty width between two columns
 SPANNING_SHARE = 0.6  # a segment wider than this share of the text's width is not used to find gutters
-MIN_COLUMN_LINES = 3
+MIN_COLUMN_LINES = 2
 MARGIN_SHARE = 0.08  # top and bottom 8% of a page height: where running headers and footers sit
 _DIGITS_RE = re.compile(r"\d+")
 _SPACES_RE = re.compile(r"\s+")
@@ -158,11 +158,14 @@ def paragraphs(lines: Sequence[Line]) -> list[str]:
     return [_join_lines(parts) for parts in result]
 
 
+_HYPHENS = "-\u00ad\ufffe\x02"  # PDFium marks a hyphen it takes for a line-end break as U+FFFE or \x02
+
+
 def _join_lines(parts: Sequence[str]) -> str:
     joined = parts[0]
     for part in parts[1:]:
-        if len(joined) > 1 and joined[-1] in "-\u00ad" and joined[-2].isalpha() and part[:1].islower():
+        if len(joined) > 1 and joined[-1] in _HYPHENS and joined[-2].isalpha() and part[:1].islower():
             joined = joined[:-1] + part
         else:
             joined = f"{joined} {part}"
-    return joined
+    return joined.replace("\ufffe", "-").replace("\x02", "-").replace("\u00ad", "")

@@ -10,7 +10,7 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x9f]")
 _MAX_CONTROL_SHARE = 0.01  # more control characters than this and the "text" is binary
 _BAD_BYTE_RE = re.compile(r"[\udc80-\udcff]")
 _LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
-_WESTERN_MARKS = frozenset("“”‘’„‚–—…€«»°£§©®™•·¡¿×÷½¼¾¹²³")
+_WESTERN_MARKS = frozenset("“”‘’„‚–—…€«»°£§©®™•·¡¿")
 _WESTERN_SHARE = 0.8
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -88,7 +88,7 @@ def _western_share(text: str) -> float:
         fits += char in _WESTERN_MARKS
     for run in _LETTER_RUN_RE.findall(text):
         if not run.isascii() and any(char.isascii() for char in run):
-            fits += sum(1 for char in run if not char.isascii())
+            fits += sum(1 for char in run if not char.isascii() and char.isalpha())
     return fits / total if total else 1.0
 
 
