@@ -56,16 +56,42 @@ def _page_lines(document: pdfium.PdfDocument, index: int) -> tuple[list[Line], f
     page = document[index]
     textpage = page.get_textpage()
     try:
-        segments = []
-        for rect in range(textpage.count_rects()):
-            left, bottom, right, top = textpage.get_rect(rect)
-            text = textpage.get_text_bounded(left, bottom, right, top).replace("\r", " ").replace("\n", " ").strip()
-            if text:
-                segments.append(Segment(left, bottom, right, top, text))
-        return reading_order(segments), page.get_height()
+        return reading_order(_segments(textpage)), page.get_height()
     finally:
         textpage.close()
         page.close()
+
+
+def _segments(textpage: pdfium.PdfTextPage) -> list[Segment]:
+    """PDFium's text rectangles (runs of text on one line) with their text.
+
+    A rectangle's text is the page text from its first character to the next rectangle's: PDFium makes the
+    rectangles in character order, and finding one character by position is far cheaper than asking for the
+    text inside each box. A rectangle whose first character is not found asks for its box's text instead.
+    """
+    text = textpage.get_text_range()
+    rects = [textpage.get_rect(number) for number in range(textpage.count_rects())]
+    starts: list[int | None] = []
+    cursor = 0
+    for left, bottom, right, top in rects:
+        start = textpage.get_index(left + 0.5, (bottom + top) / 2, 2, 2)
+        if not isinstance(start, int) or not cursor <= start < len(text):
+            piece = textpage.get_text_bounded(left, bottom, right, top).strip()
+            found = text.find(piece, cursor) if piece else -1
+            start = found if found >= 0 else None
+        if start is not None:
+            cursor = start
+        starts.append(start)
+    segments = []
+    for number, (left, bottom, right, top) in enumerate(rects):
+        start = starts[number]
+        if start is None:  # its text, not found, stays with the rectangle before it
+            continue
+        end = next((s for s in starts[number + 1 :] if s is not None), len(text))
+        piece = " ".join(text[start:end].split())
+        if piece:
+            segments.append(Segment(left, bottom, right, top, piece))
+    return segments
 
 
 def _drop_running_lines(pages: list[tuple[list[Line], float]]) -> list[list[Line]]:

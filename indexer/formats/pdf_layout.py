@@ -164,8 +164,11 @@ _HYPHENS = "-\u00ad\ufffe\x02"  # PDFium marks a hyphen it takes for a line-end 
 def _join_lines(parts: Sequence[str]) -> str:
     joined = parts[0]
     for part in parts[1:]:
-        if len(joined) > 1 and joined[-1] in _HYPHENS and joined[-2].isalpha() and part[:1].islower():
+        hyphenated = len(joined) > 1 and joined[-1] in _HYPHENS and joined[-2].isalpha()
+        if hyphenated and part[:1].islower():  # "extra-" + "ordinary": a word broken at the line end
             joined = joined[:-1] + part
+        elif hyphenated and part[:1].isalnum():  # "Franco-" + "German": a hyphen that belongs to the text
+            joined = joined[:-1] + "-" + part
         else:
             joined = f"{joined} {part}"
     return joined.replace("\ufffe", "-").replace("\x02", "-").replace("\u00ad", "")

@@ -152,3 +152,15 @@ in the dockside canteen.</p>
 <footer><p>Copyright 2026 The Coastal Gazette. All rights reserved. Privacy policy. Terms of use.</p></footer>
 </body></html>
 """
+
+
+def html_page(headline: str, paragraphs: Sequence[str]) -> str:
+    """A news page: cookie banner, navigation, the article, a related list and a footer around it."""
+    from html import escape
+
+    body = "\n".join(f"<p>{escape(paragraph)}</p>" for paragraph in paragraphs)
+    return (
+        NEWS_HTML.split("<main>")[0].replace("Harbour strike ends after nine days", escape(headline))
+        + f"<main><article>\n<h1>{escape(headline)}</h1>\n{body}\n</article></main>\n"
+        + NEWS_HTML.split("</main>")[1]
+    )
