@@ -1,4 +1,4 @@
-"""Load documents from files and folders of ``.txt``, ``.md`` and ``.jsonl``.
+"""Load documents from files and folders of text, JSONL, HTML, PDF and Word files (``indexer.formats``).
 
 A bad document never stops a build: it is reported as a ``SkippedSource`` with its file (and line) and the
 reason, and loading goes on with the rest.

@@ -27,11 +27,11 @@ from indexer.formats.dates import from_dateline, from_fields, from_pdf_date, pub
         (None, None),
     ],
 )
-def test_to_iso(value: object, iso: str | None):
+def test_to_iso(value: object, iso: str | None) -> None:
     assert to_iso(value) == iso
 
 
-def test_pdf_dates():
+def test_pdf_dates() -> None:
     assert from_pdf_date("D:20260314093000+01'00'") == "2026-03-14T09:30:00+01:00"
     assert from_pdf_date("D:20260314093000Z") == "2026-03-14T09:30:00+00:00"
     assert from_pdf_date("D:20260314") == "2026-03-14"
@@ -39,7 +39,7 @@ def test_pdf_dates():
     assert from_pdf_date("D:20261399") is None
 
 
-def test_record_fields_in_order_of_preference():
+def test_record_fields_in_order_of_preference() -> None:
     assert from_fields({"date": "26-FEB-1987 15:01:01.79", "published": "2026-01-02"}) == "2026-01-02"
     assert from_fields({"date": "26-FEB-1987"}) == "1987-02-26"
     assert from_fields({"date": "soon"}) is None
@@ -55,11 +55,11 @@ def test_record_fields_in_order_of_preference():
         ("Line one\nLine two\nLine three\nLine four\nLine five, March 3, 2026.", None),  # too far down
     ],
 )
-def test_dateline_in_the_first_lines(text: str, iso: str | None):
+def test_dateline_in_the_first_lines(text: str, iso: str | None) -> None:
     assert from_dateline(text) == iso
 
 
-def test_published_prefers_fields_then_the_dateline():
+def test_published_prefers_fields_then_the_dateline() -> None:
     assert published({"date": "2026-01-02"}, "PARIS, 4 November 2026 - x") == {"published": "2026-01-02"}
     assert published({}, "PARIS, 4 November 2026 - x") == {"published": "2026-11-04"}
     assert published({}, "No date here.") == {}

@@ -48,7 +48,7 @@ def documents(mixed: Path) -> dict[str, Document]:
     return {d.doc_id: d for d in load_documents([mixed]).documents}
 
 
-def test_every_format_loads_with_its_title_and_published_date(documents: dict[str, Document]):
+def test_every_format_loads_with_its_title_and_published_date(documents: dict[str, Document]) -> None:
     assert documents["report.pdf"].title == "Harbour quarterly"
     assert documents["article.html"].title == "Harbour strike ends after nine days"
     assert documents["memo.docx"].title == "Board memo"
@@ -63,7 +63,7 @@ def test_every_format_loads_with_its_title_and_published_date(documents: dict[st
         json.dumps(dict(document.metadata))
 
 
-def test_passage_offsets_are_exact_in_every_format(documents: dict[str, Document]):
+def test_passage_offsets_are_exact_in_every_format(documents: dict[str, Document]) -> None:
     counter = FakeEmbedder(dimension=8).count_tokens
     for document in documents.values():
         passages = split_document(document, counter, max_tokens=40)
@@ -72,24 +72,24 @@ def test_passage_offsets_are_exact_in_every_format(documents: dict[str, Document
             assert document.text[passage.start : passage.end] == passage.text
 
 
-def test_no_passage_spans_a_page_break_and_each_has_its_page(documents: dict[str, Document]):
+def test_no_passage_spans_a_page_break_and_each_has_its_page(documents: dict[str, Document]) -> None:
     counter = FakeEmbedder(dimension=8).count_tokens
     document = documents["long.pdf"]
     passages = split_document(document, counter, max_tokens=60)
     pages = [(page_of(document.metadata, p.start), page_of(document.metadata, p.end - 1)) for p in passages]
     assert all(first == last for first, last in pages)
-    assert sorted({first for first, _ in pages}) == [1, 2, 3, 4, 5]
+    assert {first for first, _ in pages} == {1, 2, 3, 4, 5}
     for passage, (page, _) in zip(passages, pages, strict=True):
         assert f"Page {page} " in passage.text or f"day {page}." in passage.text or f"number {page}." in passage.text
 
 
-def test_the_html_sub_headings_become_sections(documents: dict[str, Document]):
+def test_the_html_sub_headings_become_sections(documents: dict[str, Document]) -> None:
     passages = split_document(documents["article.html"], FakeEmbedder(dimension=8).count_tokens, max_tokens=128)
     sections = {p.section for p in passages}
     assert {"Backlog of ships", "What the vote means"} <= sections
 
 
-def test_bad_files_are_skipped_with_reasons_and_the_rest_loads(mixed: Path, tmp_path: Path):
+def test_bad_files_are_skipped_with_reasons_and_the_rest_loads(mixed: Path, tmp_path: Path) -> None:
     good = load_documents([mixed]).documents
     (tmp_path / "zero.pdf").write_bytes(b"")
     (tmp_path / "scan.html").write_bytes((mixed / "report.pdf").read_bytes())
@@ -105,7 +105,7 @@ def test_bad_files_are_skipped_with_reasons_and_the_rest_loads(mixed: Path, tmp_
     assert len(loaded.documents) == len(good) + 1
 
 
-def test_a_build_indexes_every_format_and_reports_replaced_bytes(mixed: Path, tmp_path: Path):
+def test_a_build_indexes_every_format_and_reports_replaced_bytes(mixed: Path, tmp_path: Path) -> None:
     lines: list[str] = []
     report = build_index([mixed], tmp_path / "index", FakeEmbedder(dimension=16), log=lines.append)
     assert report.documents == 8 and not report.skipped

@@ -56,7 +56,7 @@ def extracted(pdf_bytes: bytes) -> Extracted:
     return result
 
 
-def test_the_fixture_interleaves_columns_and_hyphenates(pdf_bytes: bytes):
+def test_the_fixture_interleaves_columns_and_hyphenates(pdf_bytes: bytes) -> None:
     """Guards the fixture itself: a naive reading mixes the columns and words are split at line ends."""
     document = pypdfium2.PdfDocument(pdf_bytes)
     raw = document[0].get_textpage().get_text_range()
@@ -66,7 +66,7 @@ def test_the_fixture_interleaves_columns_and_hyphenates(pdf_bytes: bytes):
     assert re.search("[a-z][-\ufffe]\\s", raw), "no word is hyphenated at a line end in the fixture"
 
 
-def test_columns_are_read_one_after_the_other(extracted: Extracted):
+def test_columns_are_read_one_after_the_other(extracted: Extracted) -> None:
     text = normalise(extracted.text)
     for page in PAGES:
         for paragraph in [*page.left, *page.right]:
@@ -74,25 +74,25 @@ def test_columns_are_read_one_after_the_other(extracted: Extracted):
     assert text.index("Timber shipments") < text.index("Refrigerated fruit")
 
 
-def test_hyphenated_words_are_joined(extracted: Extracted):
+def test_hyphenated_words_are_joined(extracted: Extracted) -> None:
     for word in LONG_WORDS:
         assert word in extracted.text
     assert not re.search("\\w[-\ufffe] \\w", extracted.text)
     assert "\ufffe" not in extracted.text
 
 
-def test_running_headers_and_footers_are_dropped(extracted: Extracted):
+def test_running_headers_and_footers_are_dropped(extracted: Extracted) -> None:
     assert PAGE_HEADER not in extracted.text
     assert PAGE_FOOTER not in extracted.text
 
 
-def test_paragraphs_stay_paragraphs(extracted: Extracted):
+def test_paragraphs_stay_paragraphs(extracted: Extracted) -> None:
     paragraphs = [normalise(p) for p in extracted.text.split("\n\n") if p.strip()]
     assert paragraphs[0] == normalise(PAGES[0].left[0])
     assert len(paragraphs) == sum(len(page.left) + len(page.right) for page in PAGES)
 
 
-def test_page_of_gives_each_paragraph_its_page(extracted: Extracted):
+def test_page_of_gives_each_paragraph_its_page(extracted: Extracted) -> None:
     assert extracted.metadata["pages"] == 3
     for number, page in enumerate(PAGES, start=1):
         for paragraph in [*page.left, *page.right]:
@@ -100,13 +100,13 @@ def test_page_of_gives_each_paragraph_its_page(extracted: Extracted):
             assert page_of(extracted.metadata, offset) == number, paragraph
 
 
-def test_properties_become_title_author_and_published(extracted: Extracted):
+def test_properties_become_title_author_and_published(extracted: Extracted) -> None:
     assert extracted.title == "Harbour quarterly"
     assert extracted.metadata["author"] == "Jane Analyst"
     assert extracted.metadata["published"].startswith("2026-03-14T09:30:00")
 
 
-def test_a_pdf_without_text_is_skipped_as_scanned():
+def test_a_pdf_without_text_is_skipped_as_scanned() -> None:
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -117,7 +117,7 @@ def test_a_pdf_without_text_is_skipped_as_scanned():
     )
 
 
-def test_an_encrypted_pdf_is_skipped_as_encrypted(pdf_bytes: bytes):
+def test_an_encrypted_pdf_is_skipped_as_encrypted(pdf_bytes: bytes) -> None:
     pypdf = pytest.importorskip("pypdf")
     writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf_bytes)))
     writer.encrypt(user_password="secret", owner_password="owner")
@@ -127,13 +127,13 @@ def test_an_encrypted_pdf_is_skipped_as_encrypted(pdf_bytes: bytes):
     assert isinstance(reason, str) and reason.startswith("encrypted PDF (password-protected)")
 
 
-def test_a_truncated_pdf_is_skipped_as_corrupt(pdf_bytes: bytes):
+def test_a_truncated_pdf_is_skipped_as_corrupt(pdf_bytes: bytes) -> None:
     reason = extract(".pdf", pdf_bytes[: len(pdf_bytes) // 3])
     assert isinstance(reason, str)
     assert "corrupt or truncated PDF" in reason or reason.startswith("no text layer")
 
 
-def test_a_pdf_over_the_page_limit_is_skipped(pdf_bytes: bytes):
+def test_a_pdf_over_the_page_limit_is_skipped(pdf_bytes: bytes) -> None:
     from indexer.formats import Limits
 
     reason = extract(".pdf", pdf_bytes, Limits(max_pages=2))

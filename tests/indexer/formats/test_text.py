@@ -23,7 +23,7 @@ pytest.importorskip("charset_normalizer")
         ("Hello world, plain ASCII.", "ascii", {"utf-8"}),
     ],
 )
-def test_legacy_encodings_are_detected_even_in_short_files(text: str, encoding: str, expected_encodings: set[str]):
+def test_legacy_encodings_are_detected_even_in_short_files(text: str, encoding: str, expected_encodings: set[str]) -> None:
     decoded = decode(text.encode(encoding))
     assert isinstance(decoded, Decoded), decoded
     assert decoded.text == text
@@ -32,20 +32,20 @@ def test_legacy_encodings_are_detected_even_in_short_files(text: str, encoding: 
 
 
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig", "utf-32"])
-def test_unicode_with_or_without_a_byte_order_mark(codec: str):
+def test_unicode_with_or_without_a_byte_order_mark(codec: str) -> None:
     text = "Kraków and Zürich, 5 €."
     decoded = decode(text.encode(codec))
     assert isinstance(decoded, Decoded), decoded
     assert decoded.text == text
 
 
-def test_utf8_with_one_bad_byte_stays_utf8_with_the_byte_replaced_and_counted():
+def test_utf8_with_one_bad_byte_stays_utf8_with_the_byte_replaced_and_counted() -> None:
     data = "Zürich ... Kraków ... €".encode() + b"\xff" + b" and more."
     decoded = decode(data)
     assert decoded == Decoded("Zürich ... Kraków ... €\ufffd and more.", "utf-8", 1)
 
 
-def test_binary_is_not_text():
+def test_binary_is_not_text() -> None:
     assert decode(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00") == "binary file (contains NUL bytes), not text"
     reason = decode(bytes(range(1, 9)) * 20)
     assert isinstance(reason, str) and reason.startswith("binary file")
@@ -63,5 +63,5 @@ def test_binary_is_not_text():
         ("x " * 40 + "\n\nBody.", None),  # too long
     ],
 )
-def test_a_first_line_that_reads_as_a_headline_is_the_title(text: str, headline: str | None):
+def test_a_first_line_that_reads_as_a_headline_is_the_title(text: str, headline: str | None) -> None:
     assert news_headline(text) == headline
