@@ -10,7 +10,7 @@ pytest.importorskip("charset_normalizer")
 
 
 @pytest.mark.parametrize(
-    ("text", "encoding", "expected_encodings"),
+    ("text", "encoding", "expected"),
     [
         ("Café crème – €5", "cp1252", {"cp1252"}),  # a detector alone reads this as cp775
         ("Zoë", "latin-1", {"latin-1", "cp1252"}),
@@ -23,11 +23,11 @@ pytest.importorskip("charset_normalizer")
         ("Hello world, plain ASCII.", "ascii", {"utf-8"}),
     ],
 )
-def test_legacy_encodings_are_detected_even_in_short_files(text: str, encoding: str, expected_encodings: set[str]) -> None:
+def test_legacy_encodings_are_detected_even_in_short_files(text: str, encoding: str, expected: set[str]) -> None:
     decoded = decode(text.encode(encoding))
     assert isinstance(decoded, Decoded), decoded
     assert decoded.text == text
-    assert decoded.encoding in expected_encodings
+    assert decoded.encoding in expected
     assert decoded.replaced_bytes == 0
 
 
