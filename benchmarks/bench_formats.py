@@ -26,7 +26,7 @@ from pathlib import Path
 
 from benchmarks import Section, Table, Target, human_bytes, offline_env
 from indexer import formats
-from tests.indexer.formats.fixtures import PdfPage, docx_file, html_page, two_column_pdf
+from tests.indexer.formats.fixtures import PdfPage, docx_file, fit_column, html_page, two_column_pdf
 
 REUTERS = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "reuters21578" / "reuters.jsonl"
 TARGET_EXTRA = 0.20
@@ -51,7 +51,9 @@ def make_files(folder: Path, stories: Sequence[tuple[str, list[str]]]) -> None:
     """A third of the stories as PDFs (two stories a page), a third as HTML pages, a third as Word files."""
     third = len(stories) // 3
     pdf_stories, html_stories, word_stories = stories[:third], stories[third : 2 * third], stories[2 * third :]
-    pages = [PdfPage(a[1], b[1]) for a, b in zip(pdf_stories[::2], pdf_stories[1::2], strict=False)]
+    pages = [
+        PdfPage(fit_column(a[1]), fit_column(b[1])) for a, b in zip(pdf_stories[::2], pdf_stories[1::2], strict=False)
+    ]
     for number, start in enumerate(range(0, len(pages), PAGES_PER_PDF)):
         (folder / f"report-{number:03d}.pdf").write_bytes(two_column_pdf(pages[start : start + PAGES_PER_PDF]))
     for number, (title, paragraphs) in enumerate(html_stories):
@@ -122,7 +124,7 @@ def make_hostile(folder: Path, pdf_pages: int, html_bytes: int) -> dict[str, Pat
     import zipfile
 
     stories = _stories(40)
-    page = PdfPage(stories[0][1], stories[1][1])
+    page = PdfPage(fit_column(stories[0][1]), fit_column(stories[1][1]))
     files = {f"PDF of {pdf_pages:,} pages": folder / "many-pages.pdf"}
     files[f"PDF of {pdf_pages:,} pages"].write_bytes(two_column_pdf([page] * pdf_pages))
     bomb = folder / "bomb.docx"

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from benchmarks.bench_formats import _stories
 from indexer import formats
-from tests.indexer.formats.fixtures import PAGE_HEADER, PdfPage, two_column_pdf
+from tests.indexer.formats.fixtures import PAGE_HEADER, PdfPage, fit_column, two_column_pdf
 
 
 def _pypdf(data: bytes) -> list[str]:
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--pages", type=int, default=200)
     args = parser.parse_args(argv)
     stories = _stories(2 * args.pages)
-    pages = [PdfPage(a[1], b[1]) for a, b in zip(stories[::2], stories[1::2], strict=True)]
+    pages = [PdfPage(fit_column(a[1]), fit_column(b[1])) for a, b in zip(stories[::2], stories[1::2], strict=True)]
     paragraphs = [p for page in pages for p in (*page.left, *page.right)]
     data = two_column_pdf(pages, interleave=True)
     print(f"{args.pages} pages, {len(paragraphs)} paragraphs of Reuters stories in two interleaved columns\n")

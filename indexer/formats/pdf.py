@@ -16,6 +16,7 @@ from indexer.formats.dates import from_pdf_date
 from indexer.formats.pages import join_pages
 from indexer.formats.pdf_layout import Line, Segment, margin_key, paragraphs, reading_order
 
+_PREFIX_CHARS = 12  # enough of a rectangle's text to find where it starts in the page text
 REPEAT_SHARE = 0.5  # a margin line on at least half the pages (and two) is a running header or footer
 
 
@@ -74,9 +75,10 @@ def _segments(textpage: pdfium.PdfTextPage) -> list[Segment]:
     starts: list[int | None] = []
     cursor = 0
     for left, bottom, right, top in rects:
-        start = textpage.get_index(left + 0.5, (bottom + top) / 2, 2, 2)
+        # Any character of the line may be the nearest to its left edge (a quote mark sits above the middle).
+        start = textpage.get_index(left + 0.5, (bottom + top) / 2, 1.0, (top - bottom) / 2 + 1)
         if not isinstance(start, int) or not cursor <= start < len(text):
-            piece = textpage.get_text_bounded(left, bottom, right, top).strip()
+            piece = textpage.get_text_bounded(left, bottom, right, top).strip()[:_PREFIX_CHARS]
             found = text.find(piece, cursor) if piece else -1
             start = found if found >= 0 else None
         if start is not None:

@@ -18,6 +18,16 @@ class PdfPage:
     right: Sequence[str]
 
 
+def fit_column(paragraphs: Sequence[str], max_chars: int = 1600) -> list[str]:
+    """The first paragraphs that fit one column of :func:`two_column_pdf` (about 1,600 characters)."""
+    kept: list[str] = []
+    for paragraph in paragraphs:
+        if sum(len(p) for p in kept) + len(paragraph) > max_chars:
+            break
+        kept.append(paragraph)
+    return kept or [paragraphs[0][:max_chars]]
+
+
 def _wrap(pdf: object, paragraph: str, width: float) -> list[str]:
     """Lines of at most ``width`` points; a long word that does not fit is hyphenated, as typesetters do."""
     measure = pdf.get_string_width  # type: ignore[attr-defined]
@@ -80,6 +90,8 @@ def two_column_pdf(pages: Sequence[PdfPage], interleave: bool = True, title: str
                     placed.append((x, y, line))
                     y += leading
                 y += leading  # a blank line between paragraphs
+            if y > 790:
+                raise ValueError(f"page {number}: a column runs past the footer; give it less text (fit_column)")
             columns.append(placed)
         if interleave:
             order = sorted(columns[0] + columns[1], key=lambda item: (item[1], item[0]))
