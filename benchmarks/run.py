@@ -26,7 +26,7 @@ from benchmarks.machine import Machine, describe_machine, load_average
 
 HERE = Path(__file__).resolve().parent
 OWN = ("build", "query", "analysis")
-EXTERNAL = {"encoders": "bench_encoders", "ann": "bench_ann", "load": "bench_load"}
+EXTERNAL = {"encoders": "bench_encoders", "ann": "bench_ann", "load": "bench_load", "formats": "bench_formats"}
 ALL = (*OWN, *EXTERNAL)
 
 

@@ -22,6 +22,7 @@ from indexer.attribution import attribute_statements
 from indexer.documents import Document, SkippedSource, load_documents
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
+from indexer.formats import decoding_notes
 from indexer.passages import Passage, split_document
 from indexer.store import (
     DATABASE,
@@ -127,6 +128,8 @@ def build_index(
         loaded = load_documents(list(sources), max_file_bytes=max_file_bytes)
         documents = loaded.documents
         timings["load"] = time.perf_counter() - tick
+        for note in decoding_notes(documents):
+            log(note)
         settings = passage_settings(embedder, max_tokens, min_tokens)
         checksum = sources_checksum(documents)
         previous = None if full else _compatible_previous(index_dir, embedder, settings, log)

@@ -1,4 +1,4 @@
-"""Load documents from files and folders of ``.txt``, ``.md`` and ``.jsonl``.
+"""Load documents from files and folders of text, JSONL, HTML, PDF and Word files (``indexer.formats``).
 
 A bad document never stops a build: it is reported as a ``SkippedSource`` with its file (and line) and the
 reason, and loading goes on with the rest.
@@ -6,7 +6,6 @@ reason, and loading goes on with the rest.
 
 from __future__ import annotations
 
-import codecs
 import errno
 import hashlib
 import json
@@ -17,9 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexer import formats
+from indexer.formats import dates as formats_dates
+from indexer.formats import text as formats_text
 from indexer.passages import leading_heading
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl", *formats.SUFFIXES)
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 """Text files (and JSONL records) larger than this are skipped; JSONL files themselves are streamed."""
 
@@ -98,24 +100,10 @@ def _clean_text(text: str) -> str:
 
 def _decode(data: bytes) -> tuple[str, str] | str:
     """The text and its encoding, or the reason the bytes are not text."""
-    if data.startswith(codecs.BOM_UTF8):
-        candidates: tuple[str, ...] = ("utf-8-sig",)
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = ("utf-16",)
-    elif b"\x00" in data:
-        return "binary file (contains NUL bytes), not text"
-    else:
-        candidates = ("utf-8", "cp1252", "latin-1")
-    for encoding in candidates:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        controls = sum(1 for _ in _CONTROL_RE.finditer(text))
-        if controls > _MAX_CONTROL_SHARE * len(text):
-            return f"binary file ({controls} control characters in {len(text)}), not text"
-        return text, encoding.removesuffix("-sig")
-    return f"not text in any of the encodings tried ({', '.join(candidates)})"
+    decoded = formats_text.decode(data)
+    if isinstance(decoded, str):
+        return decoded
+    return decoded.text, decoded.encoding
 
 
 def _read_error(err: OSError) -> str:
@@ -161,12 +149,11 @@ def _text_file(path: Path, doc_id: str, max_file_bytes: int, seen: _Seen) -> Ite
     if not data:
         yield SkippedSource(source, "empty file")
         return
-    decoded = _decode(data)
-    if isinstance(decoded, str):
-        yield SkippedSource(source, decoded)
+    extracted = formats.extract(path.suffix, data, formats.Limits(max_bytes=max_file_bytes))
+    if isinstance(extracted, str):
+        yield SkippedSource(source, extracted)
         return
-    text, encoding = decoded
-    text = _clean_text(text)
+    text = _clean_text(extracted.text)
     if not text.strip():
         yield SkippedSource(source, "file contains only white space")
         return
@@ -175,14 +162,10 @@ def _text_file(path: Path, doc_id: str, max_file_bytes: int, seen: _Seen) -> Ite
     if duplicate:
         yield SkippedSource(source, duplicate)
         return
-    metadata = {
-        "source_path": source,
-        "format": path.suffix.lower().lstrip("."),
-        "encoding": encoding,
-        "size_bytes": len(data),
-    }
-    title = leading_heading(text) or path.stem
-    document = Document(doc_id, title, text, metadata, source, digest)
+    metadata = {"source_path": source, "format": path.suffix.lower().lstrip("."), "size_bytes": len(data)}
+    metadata.update(extracted.metadata)
+    title = extracted.title or leading_heading(text) or formats_text.news_headline(text) or path.stem
+    document = Document(doc_id, _clean_text(title), text, metadata, source, digest)
     seen.add(document)
     yield document
 
@@ -259,6 +242,7 @@ def _jsonl_record(
     id_field = "_id" if "_id" in record else "id"
     metadata = {key: value for key, value in record.items() if key not in ("text", "title", id_field)}
     metadata.update(source_path=str(path), source_line=lineno, format="jsonl", encoding=encoding)
+    metadata.update(formats_dates.published(record, text))
     document = Document(doc_id, title, text, metadata, source, digest)
     seen.add(document)
     return document

@@ -153,7 +153,7 @@ def test_each_bad_file_is_skipped_with_its_reason_and_the_good_ones_load(tmp_pat
     assert "white space" in skipped_reason(loaded, blank)
     assert "binary" in skipped_reason(loaded, binary) and "NUL" in skipped_reason(loaded, binary)
     assert "binary" in skipped_reason(loaded, noisy)
-    assert "unsupported file type '.pdf'" in skipped_reason(loaded, pdf)
+    assert "corrupt or truncated PDF" in skipped_reason(loaded, pdf)
     assert len(loaded.skipped) == 5
 
 
