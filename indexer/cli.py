@@ -105,6 +105,9 @@ def build(
     ] = None,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another build of the index.")] = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    follow_links: Annotated[
+        bool, typer.Option("--follow-links", help="Index what symbolic links outside the sources point to.")
+    ] = False,
 ) -> None:
     """Build or update the index from the sources and publish it atomically."""
     from indexer.build import build_index
@@ -126,9 +129,10 @@ def build(
         wait_s=wait,
         progress=not quiet and sys.stderr.isatty(),
         log=lambda message: typer.echo(message, err=True),
+        follow_links=follow_links,
     )
     for skipped in report.skipped:
-        typer.echo(f"skipped {skipped.source}: {skipped.reason}", err=True)
+        typer.echo(skipped.report_line(), err=True)
     if report.up_to_date:
         typer.echo(f"{settings.index}: up to date ({report.documents} documents, {report.passages} passages)")
         return

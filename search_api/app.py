@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from indexer.embedding import Embedder, load_embedder
 from indexer.settings import Settings, get_settings
 from search_api import schemas
+from search_api.convertors import ANY_PATH  # importing registers the convertor
 from search_api.engine import SearchEngine, SearchFilters, SearchOptions, UnknownFilterError, hit_to_dict
 from search_api.service import IndexHolder
 
@@ -322,7 +323,7 @@ def create_app(
         )
 
     @app.get(
-        "/documents/{doc_id:path}",
+        f"/documents/{{doc_id:{ANY_PATH}}}",
         response_model=schemas.DocumentOut,
         dependencies=keyed,
         responses=errors(401, 404, 422, 503),
