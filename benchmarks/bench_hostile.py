@@ -319,6 +319,7 @@ def main() -> int:
     parser.add_argument("--silent", type=int, default=200)
     parser.add_argument("--slowloris", type=int, default=20)
     parser.add_argument("--header-mb", type=int, default=64)
+    parser.add_argument("--out", type=Path, help="also write the figures here (markdown)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         process, port = start_server(Path(work) / "index", plain=args.plain)
@@ -327,7 +328,10 @@ def main() -> int:
         finally:
             process.terminate()
             process.wait(timeout=30)
-    print(render(report, "plain uvicorn" if args.plain else "seedsearch serve"))
+    text = render(report, "plain uvicorn" if args.plain else "seedsearch serve")
+    print(text)
+    if args.out:
+        args.out.write_text("```\n" + text + "\n```\n", encoding="utf-8")
     return 0 if targets_met(report) else 1
 
 
