@@ -208,9 +208,9 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the JSON search API (the model and index load once, here, before the port opens)."""
-    from search_api.server import interrupt_on_signals, serve_api
+    from search_api.server import prepare_server_process, serve_api
 
-    interrupt_on_signals()  # SIGINT or SIGTERM while the model loads stops start-up
+    prepare_server_process()  # SIGINT or SIGTERM while the model loads stops start-up; malloc arenas capped
     from indexer.store import IndexMissingError, Manifest, resolve_build
     from search_api.app import create_app, engine_options
     from search_api.service import IndexHolder

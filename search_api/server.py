@@ -15,6 +15,8 @@ httptools protocol, per connection, so they hold in every worker process:
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import os
 import signal
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +38,7 @@ class ConnectionLimits:
 
 
 LIMITS = ConnectionLimits()
+_M_ARENA_MAX = -8  # mallopt parameter, from glibc's malloc.h
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -156,10 +159,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.loop.call_later(self.limits.linger_s, self.transport.abort)
 
 
-def uvicorn_config(app: Any, host: str, port: int, *, workers: int = 1) -> uvicorn.Config:
+def uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
     """The uvicorn configuration of ``seedsearch serve``: guarded protocol, keep-alive, quiet logs.
 
-    ``app`` may be an import string when ``workers`` > 1; every worker runs the same guarded protocol.
+    The limits live in the protocol class, so several workers get them too when uvicorn is run with
+    ``--http search_api.server:GuardedHttpToolsProtocol``.
     """
     return uvicorn.Config(
         app,
@@ -167,25 +171,51 @@ def uvicorn_config(app: Any, host: str, port: int, *, workers: int = 1) -> uvico
         port=port,
         http="search_api.server:GuardedHttpToolsProtocol",
         timeout_keep_alive=LIMITS.keep_alive_s,
-        workers=workers,
         log_level="warning",
         access_log=False,
     )
 
 
+class ThreadPoolLimit:
+    """ASGI wrapper that sizes the pool of threads running synchronous routes when the app starts.
+
+    Searches are CPU-bound, so more threads than a few per core add no throughput, only memory: every thread
+    keeps its own SQLite connection and page cache, and the default pool grows to 40 under load.
+    """
+
+    def __init__(self, app: Any, threads: int) -> None:
+        self.app = app
+        self.threads = threads
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            import anyio.to_thread
+
+            anyio.to_thread.current_default_thread_limiter().total_tokens = self.threads
+        await self.app(scope, receive, send)
+
+
+def request_threads() -> int:
+    """Threads for synchronous routes: two per core this process may use, at least four."""
+    return max(4, 2 * len(os.sched_getaffinity(0)))
+
+
 def serve_api(app: Any, host: str, port: int) -> None:
     """Serve ``app`` until SIGINT or SIGTERM, with the connection limits above; returns after a clean stop."""
     try:
-        uvicorn.Server(uvicorn_config(app, host, port)).run()
+        uvicorn.Server(uvicorn_config(ThreadPoolLimit(app, request_threads()), host, port)).run()
     except KeyboardInterrupt:  # uvicorn re-raises the stopping signal after its graceful shutdown
         pass
 
 
-def interrupt_on_signals() -> None:
-    """Let SIGINT and SIGTERM stop start-up (loading the model) with KeyboardInterrupt.
+def prepare_server_process(malloc_arenas: int = 2) -> None:
+    """Call first thing in a serving process: stopping signals and memory arenas.
 
-    A command started in the background by a script inherits SIGINT ignored, and SIGTERM kills without
-    clean-up by default; uvicorn installs its own handlers once the server starts.
+    SIGINT and SIGTERM stop start-up (loading the model) with KeyboardInterrupt: a command started in the
+    background by a script inherits SIGINT ignored, and SIGTERM kills without clean-up by default; uvicorn
+    installs its own handlers once the server starts. glibc gives each thread that allocates its own malloc
+    arena (up to 8 per core), so a server whose requests run on a pool of threads grows its resident memory
+    with every thread the pool adds; capping the arenas keeps it flat under a long load.
     """
 
     def interrupt(signum: int, frame: object) -> None:
@@ -193,3 +223,7 @@ def interrupt_on_signals() -> None:
 
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, malloc_arenas)
+    except (OSError, AttributeError):  # not glibc: nothing to cap
+        pass
