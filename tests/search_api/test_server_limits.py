@@ -67,3 +67,20 @@ def test_hostile_clients_are_cut_off_while_health_answers(port: int) -> None:
 
 def test_benchmark_module_is_importable_from_the_repository() -> None:
     assert Path(__file__).resolve().parents[2].joinpath("benchmarks", "bench_hostile.py").exists()
+
+
+def test_synchronous_routes_run_on_a_pool_sized_to_the_cores() -> None:
+    import anyio.to_thread
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from search_api.server import ThreadPoolLimit, request_threads
+
+    app = FastAPI()
+
+    @app.get("/pool")
+    async def pool() -> int:
+        return int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+
+    with TestClient(ThreadPoolLimit(app, request_threads())) as client:
+        assert client.get("/pool").json() == request_threads() < 40
