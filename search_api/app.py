@@ -19,8 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from indexer.embedding import Embedder, load_embedder
 from indexer.settings import Settings, get_settings
-from search_api import schemas
-from search_api.convertors import ANY_PATH  # importing registers the convertor
+from search_api import convertors, schemas  # noqa: F401  (convertors: lets {doc_id:path} match newlines)
 from search_api.engine import SearchEngine, SearchFilters, SearchOptions, UnknownFilterError, hit_to_dict
 from search_api.service import IndexHolder
 
@@ -323,7 +322,7 @@ def create_app(
         )
 
     @app.get(
-        f"/documents/{{doc_id:{ANY_PATH}}}",
+        "/documents/{doc_id:path}",
         response_model=schemas.DocumentOut,
         dependencies=keyed,
         responses=errors(401, 404, 422, 503),

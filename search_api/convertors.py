@@ -1,15 +1,14 @@
-"""URL path convertors Starlette lacks: ids that may hold any character, newlines included.
+"""Starlette's ``path`` convertor, made to match every character, newlines included.
 
-Starlette's ``path`` convertor matches ``.*``, which stops at a newline, so a document whose file name holds
-one (``new\\nline.txt``, requested as ``/documents/new%0Aline.txt``) would be a 404. Importing this module
-registers ``any_path``, which matches every character.
+Starlette's own ``path`` convertor matches ``.*``, which stops at a newline, so a document whose file name holds
+one (``new\\nline.txt``, requested as ``/documents/new%0Aline.txt``) was a 404. Importing this module replaces
+the ``path`` convertor for every route of the process: a path parameter takes the rest of the path, whatever
+characters it decodes to.
 """
 
 from __future__ import annotations
 
 from starlette.convertors import Convertor, register_url_convertor
-
-ANY_PATH = "any_path"
 
 
 class AnyPathConvertor(Convertor[str]):
@@ -24,4 +23,4 @@ class AnyPathConvertor(Convertor[str]):
         return value
 
 
-register_url_convertor(ANY_PATH, AnyPathConvertor())
+register_url_convertor("path", AnyPathConvertor())

@@ -159,21 +159,20 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.loop.call_later(self.limits.linger_s, self.transport.abort)
 
 
-def uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
-    """The uvicorn configuration of ``seedsearch serve``: guarded protocol, keep-alive, quiet logs.
+def uvicorn_options(host: str, port: int) -> dict[str, Any]:
+    """The ``uvicorn.run`` options of ``seedsearch serve``: guarded protocol, keep-alive, quiet logs.
 
     The limits live in the protocol class, so several workers get them too when uvicorn is run with
     ``--http search_api.server:GuardedHttpToolsProtocol``.
     """
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        http="search_api.server:GuardedHttpToolsProtocol",
-        timeout_keep_alive=LIMITS.keep_alive_s,
-        log_level="warning",
-        access_log=False,
-    )
+    return {
+        "host": host,
+        "port": port,
+        "http": "search_api.server:GuardedHttpToolsProtocol",
+        "timeout_keep_alive": LIMITS.keep_alive_s,
+        "log_level": "warning",
+        "access_log": False,
+    }
 
 
 class ThreadPoolLimit:
@@ -203,7 +202,7 @@ def request_threads() -> int:
 def serve_api(app: Any, host: str, port: int) -> None:
     """Serve ``app`` until SIGINT or SIGTERM, with the connection limits above; returns after a clean stop."""
     try:
-        uvicorn.Server(uvicorn_config(ThreadPoolLimit(app, request_threads()), host, port)).run()
+        uvicorn.run(ThreadPoolLimit(app, request_threads()), **uvicorn_options(host, port))
     except KeyboardInterrupt:  # uvicorn re-raises the stopping signal after its graceful shutdown
         pass
 
