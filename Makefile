@@ -32,7 +32,7 @@ $(INDEX)/current: $(SEEDS) | $(STAMP)
 index: $(INDEX)/current
 
 run: $(INDEX)/current
-	@trap 'kill 0 2>/dev/null' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill $$(jobs -p) 2>/dev/null; wait; exit 0' INT TERM EXIT; \
 	$(BIN)/seedsearch serve --index $(INDEX) --port $(API_PORT) & \
 	SEEDSEARCH_API_URL=http://127.0.0.1:$(API_PORT) $(BIN)/seedsearch ui --port $(UI_PORT) & \
 	sleep 1; echo; \

@@ -27,8 +27,10 @@ import numpy as np
 
 from benchmarks.bench_encoders import reuters_passages, short_queries
 from indexer import embedding as E
+from indexer import embedding_export as X
+from indexer import embedding_runners as R
 
-SHORT_TEXTS = [*E._PROBE_TEXTS, "yes", "hi", "What did Poland say?"]
+SHORT_TEXTS = [*X.PROBE_TEXTS, "yes", "hi", "What did Poland say?"]
 
 
 def _varied_lengths(texts: list[str], seed: int = 0) -> list[str]:
@@ -49,11 +51,11 @@ def main() -> None:
     args = parser.parse_args()
     load_start = os.getloadavg()
 
-    model = E._load_sentence_transformer(E.DEFAULT_MODEL, "cpu")
-    plain, _ = E._onnx_graphs(model, E.DEFAULT_MODEL_ID, E.default_cache_dir())
-    tokenizer = E._copy_tokenizer(model.tokenizer, max_length=256)
-    inputs = E._GraphInputs(tokenizer, ["input_ids", "attention_mask", "token_type_ids"])
-    reference = E._TorchRunner(model, bf16=False)
+    model = E.load_sentence_transformer(E.DEFAULT_MODEL, "cpu")
+    plain = X.ensure_export(Path(E.DEFAULT_MODEL), E.DEFAULT_MODEL_ID, None) / "model.onnx"
+    tokenizer = R.copy_tokenizer(model.tokenizer, max_length=256)
+    inputs = R.GraphInputs(tokenizer, ["input_ids", "attention_mask", "token_type_ids"])
+    reference = R.TorchRunner(model, bf16=False)
     core = ov.Core()
 
     stories = reuters_passages(780, words=120)
@@ -79,7 +81,7 @@ def main() -> None:
     def runner(graph: Any, extra: dict[str, Any]) -> Any:
         config = {"INFERENCE_NUM_THREADS": E.cpu_count(), "INFERENCE_PRECISION_HINT": "bf16", **extra}
         request = core.compile_model(graph, "CPU", {"PERFORMANCE_HINT": "LATENCY", **config}).create_infer_request()
-        return lambda texts: E._normalise(request.infer(inputs(texts))[0])
+        return lambda texts: R.normalise(request.infer(inputs(texts))[0])
 
     runners = {name: runner(graph, extra) for name, (graph, extra) in graphs.items()}
     checked = passages + queries[:200]

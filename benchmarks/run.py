@@ -1,6 +1,6 @@
 """Run the speed benchmarks side by side on this machine and write BENCHMARKS.md.
 
-    python -m benchmarks.run [--quick] [--only build,query,encoders,ann,load] [--out BENCHMARKS.md]
+    python -m benchmarks.run [--quick] [--only build,query,encoders,ann,load,memory,hostile] [--out BENCHMARKS.md]
 
 `build` and `query` run in this process (their builds and server are child processes); `encoders`, `ann` and
 `load` are other engineers' scripts, run as `python -m benchmarks.bench_<name> [--quick] --out FILE` when
@@ -26,7 +26,10 @@ from benchmarks.machine import Machine, describe_machine, load_average
 
 HERE = Path(__file__).resolve().parent
 OWN = ("build", "query", "analysis")
-EXTERNAL = {"encoders": "bench_encoders", "ann": "bench_ann", "load": "bench_load", "formats": "bench_formats"}
+EXTERNAL = {
+    "encoders": "bench_encoders", "ann": "bench_ann", "load": "bench_load", "memory": "bench_memory",
+    "hostile": "bench_hostile", "formats": "bench_formats",
+}
 ALL = (*OWN, *EXTERNAL)
 
 

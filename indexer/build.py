@@ -114,6 +114,7 @@ def build_index(
     wait_s: float = 0.0,
     progress: bool = False,
     log: Log = lambda message: None,
+    follow_links: bool = False,
 ) -> BuildReport:
     """Build (or update) the index of `sources` in `index_dir` and publish it atomically.
 
@@ -125,7 +126,7 @@ def build_index(
     timings: dict[str, float] = {}
     with build_lock(index_dir, wait_s=wait_s):
         tick = time.perf_counter()
-        loaded = load_documents(list(sources), max_file_bytes=max_file_bytes)
+        loaded = load_documents(list(sources), max_file_bytes=max_file_bytes, follow_links=follow_links)
         documents = loaded.documents
         timings["load"] = time.perf_counter() - tick
         for note in decoding_notes(documents):

@@ -10,7 +10,6 @@ import functools
 import json
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -105,6 +104,9 @@ def build(
     ] = None,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another build of the index.")] = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    follow_links: Annotated[
+        bool, typer.Option("--follow-links", help="Index what symbolic links outside the sources point to.")
+    ] = False,
 ) -> None:
     """Build or update the index from the sources and publish it atomically."""
     from indexer.build import build_index
@@ -126,9 +128,10 @@ def build(
         wait_s=wait,
         progress=not quiet and sys.stderr.isatty(),
         log=lambda message: typer.echo(message, err=True),
+        follow_links=follow_links,
     )
     for skipped in report.skipped:
-        typer.echo(f"skipped {skipped.source}: {skipped.reason}", err=True)
+        typer.echo(skipped.report_line(), err=True)
     if report.up_to_date:
         typer.echo(f"{settings.index}: up to date ({report.documents} documents, {report.passages} passages)")
         return
@@ -205,8 +208,9 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the JSON search API (the model and index load once, here, before the port opens)."""
-    import uvicorn
+    from search_api.server import prepare_server_process, serve_api
 
+    prepare_server_process()  # SIGINT or SIGTERM while the model loads stops start-up; malloc arenas capped
     from indexer.store import IndexMissingError, Manifest, resolve_build
     from search_api.app import create_app, engine_options
     from search_api.service import IndexHolder
@@ -221,10 +225,7 @@ def serve(
     holder.load(required=not wait_for_index)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     typer.echo(f"seedsearch API on http://{settings.host}:{settings.port} (docs at /docs)", err=True)
-    uvicorn.run(
-        create_app(settings, holder=holder), host=settings.host, port=settings.port, log_level="warning",
-        access_log=False,
-    )
+    serve_api(create_app(settings, holder=holder), settings.host, settings.port)
 
 
 @app.command()
@@ -234,17 +235,12 @@ def ui(
     api_url: Annotated[str | None, typer.Option("--api-url", help="Where the API answers.")] = None,
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
 ) -> None:
-    """Start the Streamlit search page."""
+    """Start the Streamlit search page (SIGTERM or SIGINT stops the page with it)."""
+    from ui.launch import run_page
+
     settings = _settings(ui_port=port, api_url=api_url)
-    page = Path(__file__).resolve().parent.parent / "ui" / "app.py"
-    env = {**os.environ, "SEEDSEARCH_API_URL": settings.api_url}
     typer.echo(f"seedsearch page on http://{host}:{settings.ui_port} (API {settings.api_url})", err=True)
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(page), "--server.port", str(settings.ui_port),
-        "--server.address", host, "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "minimal",
-    ]
-    raise typer.Exit(subprocess.call(command, env=env))
+    raise typer.Exit(run_page(settings.ui_port, host, settings.api_url))
 
 
 @app.command()

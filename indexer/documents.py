@@ -28,6 +28,10 @@ DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x9f]")
 _MAX_CONTROL_SHARE = 0.01  # more control characters than this and the "text" is binary
 _ID_FIELDS = ("_id", "id")
+MAX_JSON_DEPTH = 900
+"""JSONL records with a field nested deeper than this are skipped: such values cannot be stored and served
+reliably (Python's JSON parser gives up near 1,000 levels)."""
+_UNPRINTABLE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,23 @@ class Document:
     content_hash: str  # sha256 of ``text``, for incremental rebuilds
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``), so a file name cannot forge report lines."""
+    if not _UNPRINTABLE_RE.search(text):
+        return text
+    return _UNPRINTABLE_RE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+
+
 @dataclass(frozen=True)
 class SkippedSource:
     """A file or JSONL line that was not loaded, and why."""
 
     source: str  # path, or path:line
     reason: str
+
+    def report_line(self) -> str:
+        """One line for a build report, control characters in the name and the reason escaped."""
+        return f"skipped {printable(self.source)}: {printable(self.reason)}"
 
 
 @dataclass(frozen=True)
@@ -198,26 +213,57 @@ def _jsonl_file(path: Path, file_id: str, max_file_bytes: int, seen: _Seen) -> I
             yield SkippedSource(f"{path}:{lineno + 1}", _read_error(err))
 
 
+def _json_depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (0 for a scalar), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _too_deep(lineno: int) -> str:
+    return (
+        f"line {lineno} has a field nesting lists or objects more than {MAX_JSON_DEPTH} levels deep; "
+        "flatten the record to index it"
+    )
+
+
+def _parse_json_line(raw: bytes, lineno: int) -> tuple[Any, str] | str:
+    """The parsed line and its encoding, or why it is skipped (bad JSON, bad bytes, nested too deep)."""
+    encoding = "utf-8"
+    try:
+        try:
+            record = json.loads(raw)
+        except UnicodeDecodeError:
+            decoded = _decode(raw)
+            if isinstance(decoded, str):
+                return f"line {lineno}: {decoded}"
+            line, encoding = decoded
+            record = json.loads(line)
+    except RecursionError:
+        return _too_deep(lineno)
+    except ValueError as err:
+        return f"line {lineno} is not valid JSON ({err})"
+    if _json_depth(record) > MAX_JSON_DEPTH + 1:  # the record itself is one level
+        return _too_deep(lineno)
+    return record, encoding
+
+
 def _jsonl_record(
     path: Path, file_id: str, lineno: int, raw: bytes, max_file_bytes: int, seen: _Seen
 ) -> Document | SkippedSource:
     source = f"{path}:{lineno}"
     if len(raw) > max_file_bytes:
         return SkippedSource(source, _too_large(len(raw), max_file_bytes, f"line {lineno}"))
-    encoding = "utf-8"
-    try:
-        record = json.loads(raw)
-    except UnicodeDecodeError:
-        decoded = _decode(raw)
-        if isinstance(decoded, str):
-            return SkippedSource(source, f"line {lineno}: {decoded}")
-        line, encoding = decoded
-        try:
-            record = json.loads(line)
-        except ValueError as err:
-            return SkippedSource(source, f"line {lineno} is not valid JSON ({err})")
-    except ValueError as err:
-        return SkippedSource(source, f"line {lineno} is not valid JSON ({err})")
+    parsed = _parse_json_line(raw, lineno)
+    if isinstance(parsed, str):
+        return SkippedSource(source, parsed)
+    record, encoding = parsed
     if not isinstance(record, dict):
         return SkippedSource(source, f"line {lineno} is a JSON {type(record).__name__}, not an object")
     doc_id = _record_id(record, default=f"{file_id}:{lineno}")
@@ -248,17 +294,35 @@ def _jsonl_record(
     return document
 
 
-def _walk(root: Path) -> Iterator[tuple[Path, str] | SkippedSource]:
+@dataclass(frozen=True)
+class _WalkRules:
+    """What the walk may enter: the resolved source roots, and whether links may leave them."""
+
+    roots: tuple[Path, ...]
+    follow_links: bool
+
+    def leaves_roots(self, path: Path) -> Path | None:
+        """The target of link ``path`` when it lies outside every source root (and links may not leave)."""
+        if self.follow_links:
+            return None
+        target = path.resolve()
+        if any(target == root or target.is_relative_to(root) for root in self.roots):
+            return None
+        return target
+
+
+def _walk(root: Path, rules: _WalkRules) -> Iterator[tuple[Path, str] | SkippedSource]:
     """Files under ``root`` with their ids (relative POSIX paths), in path order.
 
-    Symbolic links are followed, except to a folder already searched (a loop, or the same files twice).
-    Hidden files and folders (name starting with ".") are left out.
+    Symbolic links are followed within the source roots; one that leads outside them is reported and left out
+    unless ``rules.follow_links``, and one to a folder already searched (a loop, or the same files twice) is
+    never followed. Hidden files and folders (name starting with ".") are left out.
     """
-    return _walk_folder(root, "", {_dir_key(root)})
+    return _walk_folder(root, "", {_dir_key(root)}, rules)
 
 
 def _walk_folder(
-    folder: Path, prefix: str, visited: set[tuple[int, int]]
+    folder: Path, prefix: str, visited: set[tuple[int, int]], rules: _WalkRules
 ) -> Iterator[tuple[Path, str] | SkippedSource]:
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
@@ -269,34 +333,49 @@ def _walk_folder(
         if entry.name.startswith("."):
             continue
         path, rel = Path(entry.path), f"{prefix}{entry.name}"
-        try:
-            is_dir, is_file = entry.is_dir(), entry.is_file()
-            if entry.is_symlink():
-                path.stat()  # raises for a loop or a missing target
-            key = _dir_key(path) if is_dir else None
-        except OSError as err:
-            if err.errno == errno.ELOOP:
-                yield SkippedSource(str(path), "symbolic link loop; not followed")
-            elif isinstance(err, FileNotFoundError):
-                yield SkippedSource(str(path), "broken symbolic link: its target does not exist")
-            else:
-                yield SkippedSource(str(path), _read_error(err))
-            continue
-        if key is not None:
+        kind = _entry_kind(entry, path, rules)
+        if isinstance(kind, SkippedSource):
+            yield kind
+        elif kind == "folder":
+            key = _dir_key(path)
             if key in visited:
                 yield SkippedSource(
                     str(path), "symbolic link to a folder already searched (a loop or a repeat); not followed"
                 )
                 continue
             visited.add(key)
-            yield from _walk_folder(path, f"{rel}/", visited)
-        elif is_file:
+            yield from _walk_folder(path, f"{rel}/", visited, rules)
+        elif kind == "file":
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 yield path, rel
             else:
                 yield SkippedSource(str(path), _unsupported(path))
         else:
             yield SkippedSource(str(path), "not a regular file")
+
+
+def _entry_kind(entry: os.DirEntry[str], path: Path, rules: _WalkRules) -> str | SkippedSource:
+    """"folder", "file" or "other", or why the entry (a bad or outward link, an unreadable one) is skipped."""
+    try:
+        is_dir, is_file = entry.is_dir(), entry.is_file()
+        if entry.is_symlink():
+            path.stat()  # raises for a loop or a missing target
+            outside = rules.leaves_roots(path)
+            if outside is not None:
+                return SkippedSource(
+                    str(path),
+                    f"symbolic link to {outside}, outside the source folders; not followed "
+                    "(pass --follow-links to index what links point to)",
+                )
+        if is_dir:
+            _dir_key(path)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return SkippedSource(str(path), "symbolic link loop; not followed")
+        if isinstance(err, FileNotFoundError):
+            return SkippedSource(str(path), "broken symbolic link: its target does not exist")
+        return SkippedSource(str(path), _read_error(err))
+    return "folder" if is_dir else "file" if is_file else "other"
 
 
 def _dir_key(path: Path) -> tuple[int, int]:
@@ -325,7 +404,7 @@ def _check_sources(sources: Sequence[Path]) -> list[Path]:
 
 
 def iter_documents(
-    sources: Sequence[Path], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    sources: Sequence[Path], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, *, follow_links: bool = False
 ) -> Iterator[Document | SkippedSource]:
     """Stream documents, and skipped sources as they are met, from files and folders.
 
@@ -333,14 +412,17 @@ def iter_documents(
         SourceNotFoundError: At once, before anything is read, when a source path does not exist.
     """
     paths = _check_sources(sources)
-    return _iter_documents(paths, max_file_bytes)
+    rules = _WalkRules(tuple(path.resolve() for path in paths), follow_links)
+    return _iter_documents(paths, max_file_bytes, rules)
 
 
-def _iter_documents(paths: Sequence[Path], max_file_bytes: int) -> Iterator[Document | SkippedSource]:
+def _iter_documents(
+    paths: Sequence[Path], max_file_bytes: int, rules: _WalkRules
+) -> Iterator[Document | SkippedSource]:
     seen = _Seen()
     for source in paths:
         if source.is_dir():
-            files: Iterator[tuple[Path, str] | SkippedSource] = _walk(source)
+            files: Iterator[tuple[Path, str] | SkippedSource] = _walk(source, rules)
         elif source.suffix.lower() in SUPPORTED_SUFFIXES:
             files = iter([(source, source.name)])
         else:
@@ -356,13 +438,17 @@ def _iter_documents(paths: Sequence[Path], max_file_bytes: int) -> Iterator[Docu
                 yield from _text_file(path, doc_id, max_file_bytes, seen)
 
 
-def load_documents(sources: Sequence[Path], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> LoadedDocuments:
+def load_documents(
+    sources: Sequence[Path], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, *, follow_links: bool = False
+) -> LoadedDocuments:
     """Load every document under the sources (files, or folders searched recursively).
 
     Args:
         sources: Files or folders of ``.txt``, ``.md`` and ``.jsonl`` (one JSON object a line with ``_id`` or
             ``id``, ``text`` and optional ``title``; other fields go to ``metadata``).
         max_file_bytes: Larger text files and JSONL records are skipped with a reason.
+        follow_links: Also index what symbolic links outside the source roots point to (refused by default,
+            so a link cannot publish a file from elsewhere on the machine).
 
     Returns:
         The documents in source order (folders in name order) and what was skipped, with reasons.
@@ -373,7 +459,7 @@ def load_documents(sources: Sequence[Path], max_file_bytes: int = DEFAULT_MAX_FI
     """
     documents: list[Document] = []
     skipped: list[SkippedSource] = []
-    for item in iter_documents(sources, max_file_bytes):
+    for item in iter_documents(sources, max_file_bytes, follow_links=follow_links):
         if isinstance(item, Document):
             documents.append(item)
         else:
@@ -386,10 +472,10 @@ def load_documents(sources: Sequence[Path], max_file_bytes: int = DEFAULT_MAX_FI
 def _no_documents_message(sources: Sequence[Path], skipped: Sequence[SkippedSource]) -> str:
     if not sources:
         return "No sources given; pass at least one file or folder of .txt, .md or .jsonl documents"
-    searched = ", ".join(repr(str(source)) for source in sources)
+    searched = ", ".join(printable(repr(str(source))) for source in sources)
     message = f"No documents found in {searched} (searched for {', '.join(SUPPORTED_SUFFIXES)} files)"
     if skipped:
-        shown = "; ".join(f"{item.source}: {item.reason}" for item in skipped[:3])
+        shown = "; ".join(f"{printable(item.source)}: {printable(item.reason)}" for item in skipped[:3])
         more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
         message += f"; {len(skipped)} skipped ({shown}{more})"
     return message + ". Add documents there or pass other sources."

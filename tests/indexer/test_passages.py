@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.documents import Document, content_hash, load_documents
-from indexer.passages import Passage, leading_heading, split_document, split_sentences
+from indexer.passages import MAX_PASSAGE_CHARS, Passage, leading_heading, split_document, split_sentences
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "000_2ab4845599296aef.txt"
@@ -371,3 +371,29 @@ def test_passages_round_trip_never_overlap_and_respect_the_limit(text: str, max_
     document = make_document(text)
     passages = split_document(document, whitespace_count, max_tokens, min_tokens)
     check_passages(document, passages, whitespace_count, max_tokens)
+
+
+# ------------------------------------------------------------------------------------------- very long runs
+
+
+@pytest.mark.parametrize("text", ["A" * 200_000, "Intro. " + "x" * 12_000 + " tail words", "word " * 3_000])
+def test_no_passage_is_longer_than_5000_characters(count_tokens, text: str):
+    document = make_document(text)
+    passages = split_document(document, count_tokens, max_tokens=128)
+    check_passages(document, passages, count_tokens, 128)
+    assert max(len(p.text) for p in passages) <= MAX_PASSAGE_CHARS == 5_000
+    assert uncovered_text(document, passages) == []
+
+
+def test_a_200000_character_word_is_cut_even_when_tokens_would_allow_it():
+    document = make_document("B" * 200_000)
+    passages = split_document(document, lambda texts: [3 for _ in texts], max_tokens=128)  # one [UNK] token
+    assert len(passages) == 40 and all(len(p.text) == 5_000 for p in passages)
+    assert "".join(p.text for p in passages) == document.text
+
+
+def test_long_runs_are_cut_at_a_space_near_the_limit():
+    text = ("short words " * 1_000).strip()
+    passages = split_document(make_document(text), lambda texts: [3 for _ in texts], max_tokens=128)
+    assert all(p.text.endswith("words") or p.text.endswith("short") for p in passages)
+    assert " ".join(p.text for p in passages) == text

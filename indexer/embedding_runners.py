@@ -1,0 +1,160 @@
+"""Runners: each turns a list of texts into L2-normalised float32 vectors with one engine.
+
+torch (the sentence-transformers module stack, fp32 or bf16 autocast), onnxruntime and OpenVINO (both over the
+exported graph). The graph runners import neither torch nor transformers: with a tokenizer read from
+``tokenizer.json`` they run in a process that never loads torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class EmbedderError(RuntimeError):
+    """The model or backend cannot be loaded; the message says what was tried and what to do."""
+
+
+class Runner(Protocol):
+    name: str
+
+    def __call__(self, texts: list[str]) -> np.ndarray: ...
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    normalised: np.ndarray = vectors / np.maximum(norms, 1e-12)
+    return normalised
+
+
+class LazyRunner:
+    """A runner started on first use, so a process that never embeds passages never pays for their engine."""
+
+    def __init__(self, name: str, start: Any) -> None:
+        self.name = name
+        self._start = start
+        self._runner: Runner | None = None
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        if self._runner is None:
+            self._runner = self._start()
+        return self._runner(texts)
+
+
+class TorchRunner:
+    """The sentence-transformers module stack run by torch, in fp32 or under bf16 autocast."""
+
+    def __init__(self, model: Any, *, bf16: bool) -> None:
+        self._model = model
+        self._bf16 = bf16
+        self._device = str(model.device)
+        self.name = "torch-bf16" if bf16 else "torch-fp32"
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        device_type = "cuda" if self._device.startswith("cuda") else "cpu"
+        with torch.inference_mode(), torch.autocast(device_type, dtype=torch.bfloat16, enabled=self._bf16):
+            features = self._model.preprocess(texts)
+            features = {k: v.to(self._device) for k, v in features.items() if isinstance(v, torch.Tensor)}
+            out = self._model.forward(features)["sentence_embedding"]
+        return normalise(out.float().cpu().numpy())
+
+
+def copy_tokenizer(hf_tokenizer: Any, max_length: int | None = None) -> Any:
+    """A private copy of a transformers fast tokenizer; truncating and padding only when `max_length` is given."""
+    pad_id = hf_tokenizer.pad_token_id if hf_tokenizer.pad_token_id is not None else 0
+    return tokenizer_from_json(
+        hf_tokenizer.backend_tokenizer.to_str(), max_length, pad_id, hf_tokenizer.pad_token or "[PAD]"
+    )
+
+
+def tokenizer_from_json(json_text: str, max_length: int | None, pad_id: int = 0, pad_token: str = "[PAD]") -> Any:
+    """A `tokenizers.Tokenizer` from its JSON; truncating to `max_length` and padding only when it is given."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_str(json_text)
+    tok.no_truncation()
+    tok.no_padding()
+    if max_length is not None:
+        tok.enable_truncation(max_length=max_length)
+        tok.enable_padding(pad_id=pad_id, pad_token=pad_token)
+    return tok
+
+
+class GraphInputs:
+    """Tokenises like the model's Transformer module (truncate to max_seq_length, pad to the longest)."""
+
+    def __init__(self, tokenizer: Any, names: Sequence[str]) -> None:
+        self._tokenizer = tokenizer
+        self._names = set(names)
+
+    def __call__(self, texts: list[str]) -> dict[str, np.ndarray]:
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=True)
+        columns = {
+            "input_ids": [e.ids for e in encodings],
+            "attention_mask": [e.attention_mask for e in encodings],
+            "token_type_ids": [e.type_ids for e in encodings],
+        }
+        return {k: np.asarray(v, dtype=np.int64) for k, v in columns.items() if k in self._names}
+
+
+class OnnxRunner:
+    """An exported graph (transformer + pooling + normalisation) run by onnxruntime."""
+
+    name = "onnx"
+
+    def __init__(self, path: Path, tokenizer: Any, threads: int) -> None:
+        import onnxruntime as ort  # type: ignore[import-untyped]
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        # no busy-waiting between runs: on a small shared CPU spinning threads steal time from everyone else
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # no arena: it keeps the peak of the largest batch ever run for the life of the process
+        options.enable_cpu_mem_arena = False
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._inputs = GraphInputs(tokenizer, [i.name for i in self._session.get_inputs()])
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return normalise(self._session.run(None, self._inputs(texts))[0])
+
+
+class OpenVinoRunner:
+    """The exported ONNX graph compiled by OpenVINO for this CPU."""
+
+    def __init__(self, path: Path, tokenizer: Any, threads: int, *, bf16: bool) -> None:
+        import openvino as ov  # type: ignore[import-untyped]
+
+        config = {
+            "INFERENCE_NUM_THREADS": threads,
+            "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
+            "PERFORMANCE_HINT": "LATENCY",
+        }
+        compiled = ov.Core().compile_model(str(path), "CPU", config)
+        self._request = compiled.create_infer_request()
+        self._inputs = GraphInputs(tokenizer, [i.get_any_name() for i in compiled.inputs])
+        self.name = "openvino-bf16" if bf16 else "openvino"
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return normalise(self._request.infer(self._inputs(texts))[0])
+
+
+def graph_runner(name: str, plain: Path, fused: Path, tokenizer: Any, threads: int) -> Runner:
+    """Start graph backend `name` ("onnx", "openvino", "openvino-bf16") over the exported graphs."""
+    try:
+        if name == "onnx":
+            return OnnxRunner(fused, tokenizer, threads)
+        return OpenVinoRunner(plain, tokenizer, threads, bf16=name == "openvino-bf16")
+    except Exception as err:
+        raise EmbedderError(
+            f"cannot start backend {name!r} from {plain.parent} ({type(err).__name__}: {err}); "
+            "delete that folder to export again, or use backend='torch-fp32'"
+        ) from err
