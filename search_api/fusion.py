@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from indexer.attribution import QuestionIntent
+from search_api.contract import Mode
 
-Mode = Literal["hybrid", "dense", "lexical"]
+if TYPE_CHECKING:
+    from search_api.settings import SearchSettings
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,11 @@ class SearchOptions:
     document_weight: float = 2.0
     rrf_k: int = 60
     statement_weight: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: SearchSettings) -> SearchOptions:
+        """The options the `SEEDSEARCH_*` search settings ask for."""
+        return cls(**{option.name: getattr(settings, option.name) for option in fields(cls)})
 
 
 @dataclass(frozen=True)

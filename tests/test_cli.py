@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from indexer import cli
+from seedsearch import cli
 from indexer.embedding import FakeEmbedder
 
 runner = CliRunner()

@@ -9,15 +9,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from indexer.embedding import FakeEmbedder
-from indexer.settings import Settings
+from indexer.settings import EncoderSettings
 from search_api.app import create_app
+from search_api.settings import ServerSettings
 
 FIELDS = {"rank", "score", "passage_id", "doc_id", "title", "section", "text", "start", "end", "highlights",
-          "speakers", "entities"}
+          "speakers", "entities", "why"}
 
 
 def make_client(index_dir: Path, **settings: object) -> TestClient:
-    app = create_app(Settings(index=index_dir, **settings), embedder=FakeEmbedder(dimension=32))
+    app = create_app(
+        ServerSettings(**settings), encoder=EncoderSettings(index=index_dir), embedder=FakeEmbedder(dimension=32)
+    )
     return TestClient(app)
 
 
