@@ -288,8 +288,15 @@ def evaluate(
 ) -> None:
     """Measure answer quality: hit@1, hit@3, MRR@5 on a question set, or nDCG@10 and recall@100 on BEIR."""
     from search_api.engine import LoadedIndex, SearchEngine
-    from search_api.evaluation import BeirReport, QuestionReport, SearchFn, api_search, engine_search
-    from search_api.evaluation import evaluate_beir, evaluate_questions
+    from search_api.evaluation import (
+        BeirReport,
+        QuestionReport,
+        SearchFn,
+        api_search,
+        engine_search,
+        evaluate_beir,
+        evaluate_questions,
+    )
     from search_api.fusion import SearchOptions
 
     if (questions is None) == (beir is None):

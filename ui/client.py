@@ -102,8 +102,8 @@ class ApiClient:
         if environ is None:
             settings = PageSettings()
         else:
-            fields = {"api_url": "SEEDSEARCH_API_URL", "api_key": "SEEDSEARCH_API_KEY"}
-            settings = PageSettings.model_validate({key: environ[name] for key, name in fields.items() if name in environ})
+            names = {"api_url": "SEEDSEARCH_API_URL", "api_key": "SEEDSEARCH_API_KEY"}
+            settings = PageSettings.model_validate({key: environ[env] for key, env in names.items() if env in environ})
         return cls(base_url=settings.api_url, api_key=settings.api_key)
 
     def close(self) -> None:

@@ -31,8 +31,8 @@ from search_api.app import create_app
 from search_api.engine import LoadedIndex, SearchEngine
 from search_api.settings import ServerSettings
 from seedsearch import cli
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 SWITCH_DEADLINE_S = 5.0
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
@@ -306,14 +306,11 @@ def test_a_build_killed_after_the_link_swap_is_complete_and_served(
 
 
 def test_the_next_build_after_kills_succeeds_and_removes_the_leftovers(
-    fake_index: Path, big_corpus: Path, seed_copy: Path, build_seconds: float
+    fake_index: Path, seed_copy: Path
 ) -> None:
     (seed_copy / "rice.txt").write_text("Rice harvests in Thailand were late this year.\n", encoding="utf-8")
-    start_build(seed_copy, fake_index, kill_at="before-link-swap").wait(timeout=120)
-    build = start_build(big_corpus, fake_index)
-    time.sleep(build_seconds * 0.5)
-    build.send_signal(signal.SIGKILL)
-    assert build.wait() == -signal.SIGKILL, "the build finished before the kill"
+    assert start_build(seed_copy, fake_index, kill_at="before-link-swap").wait(timeout=120) == -signal.SIGKILL
+    assert start_build(seed_copy, fake_index, kill_at="before-rename").wait(timeout=120) == -signal.SIGKILL
     leftovers = [p.name for p in (fake_index / BUILDS).iterdir() if p.name.startswith(".tmp-")]
     assert leftovers, "the kill should have left a temporary build folder behind"
     report = build_index([seed_copy], fake_index, FakeEmbedder(dimension=32))

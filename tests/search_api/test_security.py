@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from indexer.build import build_index
-from seedsearch import cli
 from indexer.embedding import FakeEmbedder
 from indexer.settings import EncoderSettings
 from search_api.app import create_app
 from search_api.settings import ServerSettings
+from seedsearch import cli
 
 KEY = "k3y-S3ntinel-0123456789"
 

@@ -135,7 +135,9 @@ class FakeClient:
             passages=[
                 ContextPassage(passage_id=passage_id - 1, position=0, text="The passage before the hit."),
                 ContextPassage(passage_id=passage_id, position=1, text=TUSK_TEXT, section=section, is_hit=True),
-                ContextPassage(passage_id=passage_id + 1, position=2, text="The passage after the hit.", section=section),
+                ContextPassage(
+                    passage_id=passage_id + 1, position=2, text="The passage after the hit.", section=section
+                ),
             ],
         )
 

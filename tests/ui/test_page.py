@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.ui.fakes import TUSK_SENTENCE, FakeClient, hit
 from search_api.contract import Health, SearchRequest, Unavailable
+from tests.ui.fakes import TUSK_SENTENCE, FakeClient, hit
 from ui.client import ApiClient, ApiError
 from ui.page import EXAMPLES
 
@@ -100,7 +100,9 @@ def test_question_in_the_address_runs_the_search_on_load(fake: FakeClient) -> No
 def test_filters_from_the_address_are_applied(fake: FakeClient) -> None:
     page(q="guarantees", mode="lexical", k="3", doc="000_seed.txt", speaker="Donald Tusk", entity="country:PL")
     assert fake.searches == [
-        SearchRequest(query="guarantees", k=3, mode="lexical", doc_id="000_seed.txt", speaker="Donald Tusk", entity="country:PL")
+        SearchRequest(
+            query="guarantees", k=3, mode="lexical", doc_id="000_seed.txt", speaker="Donald Tusk", entity="country:PL"
+        )
     ]
 
 

@@ -8,8 +8,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.ui.fakes import TUSK, TUSK_SENTENCE, TUSK_TEXT, hit
 from search_api.contract import Context, ContextPassage, EntityRef, Span, Speaker, Why
+from tests.ui.fakes import TUSK, TUSK_SENTENCE, TUSK_TEXT, hit
 from ui.render import (
     card_html,
     chips_html,
