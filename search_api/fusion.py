@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel
 
 from indexer.attribution import QuestionIntent
 from search_api.contract import Mode
-
-if TYPE_CHECKING:
-    from search_api.settings import SearchSettings
 
 
 @dataclass(frozen=True)
@@ -27,9 +25,9 @@ class SearchOptions:
     statement_weight: float = 1.0
 
     @classmethod
-    def from_settings(cls, settings: SearchSettings) -> SearchOptions:
-        """The options the `SEEDSEARCH_*` search settings ask for."""
-        return cls(**{option.name: getattr(settings, option.name) for option in fields(cls)})
+    def from_settings(cls, settings: BaseModel) -> SearchOptions:
+        """The options that `settings` (`search_api.settings.SearchSettings`, from `SEEDSEARCH_*`) ask for."""
+        return cls(**settings.model_dump(include={option.name for option in fields(cls)}))
 
 
 @dataclass(frozen=True)

@@ -343,7 +343,7 @@ def _search_error(err: ApiError) -> None:
     elif err.status == 422:
         st.warning(f"**The API could not run this search:** {escape_markdown(err.detail)}")
     elif err.status == 503:
-        _no_index(Health(ok=False, detail=err.detail))
+        _no_index(Unavailable(detail=err.detail))
     else:
         st.error(f"**The API answered {err.status}:** {escape_markdown(err.detail)}")
 

@@ -158,6 +158,14 @@ def test_api_unreachable_names_the_address_and_how_to_start_it(fake: FakeClient)
     assert cards(at) == []
 
 
+def test_index_gone_between_health_and_search_explains_how_to_build_it(fake: FakeClient) -> None:
+    fake.search_error = ApiError(503, "no index loaded from index: build one")
+    at = page(q="What did Poland say?")
+    assert not at.exception
+    assert "No index is loaded" in at.warning[0].value
+    assert "no index loaded from index" in all_text(at)
+
+
 def test_index_missing_explains_how_to_build_it(fake: FakeClient) -> None:
     fake.health_answer = Unavailable(detail="no index loaded from index: build one")
     at = page(q="What did Poland say?")
