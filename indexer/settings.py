@@ -7,7 +7,6 @@ Every field can be set with an environment variable named `SEEDSEARCH_<FIELD>`, 
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -43,9 +42,3 @@ class BuildSettings(EncoderSettings):
     )
     max_file_bytes: int = Field(DEFAULT_MAX_FILE_BYTES, ge=1, description="Larger source files are skipped.")
     index_kind: Literal["auto", "flat", "hnsw", "ivfpq"] = "auto"
-
-
-@lru_cache
-def get_build_settings() -> BuildSettings:
-    """The process-wide build and encoder settings, read once."""
-    return BuildSettings()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -55,15 +54,3 @@ class ServerSettings(BaseSettings):
     @classmethod
     def _empty_key_means_none(cls, value: str | None) -> str | None:
         return value or None
-
-
-@lru_cache
-def get_search_settings() -> SearchSettings:
-    """The process-wide search settings, read once."""
-    return SearchSettings()
-
-
-@lru_cache
-def get_server_settings() -> ServerSettings:
-    """The process-wide server settings, read once."""
-    return ServerSettings()
