@@ -35,13 +35,13 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 S = TypeVar("S", bound=BaseSettings)
 
-IndexOption = Annotated[Path | None, typer.Option("--index", help="Index directory [env SEEDSEARCH_INDEX].")]
+IndexOption = Annotated[Path | None, typer.Option("--index", help="Index directory (env SEEDSEARCH_INDEX).")]
 ModelOption = Annotated[
     str | None, typer.Option("--model", help="sentence-transformers name or path; default: bundled MiniLM.")
 ]
 BackendOption = Annotated[
     str | None,
-    typer.Option("--backend", help="auto, torch-fp32, torch-bf16, onnx, openvino(-bf16) [env SEEDSEARCH_BACKEND]."),
+    typer.Option("--backend", help="auto, torch-fp32, torch-bf16, onnx, openvino(-bf16) (env SEEDSEARCH_BACKEND)."),
 ]
 DeviceOption = Annotated[str | None, typer.Option("--device", help="cpu or cuda.")]
 ModeOption = Annotated[Mode, typer.Option("--mode", help="hybrid, dense or lexical.", case_sensitive=False)]
