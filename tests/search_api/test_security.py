@@ -262,7 +262,7 @@ def test_no_document_text_query_or_key_in_logs_above_debug(
     (seed_copy / "secret.txt").write_text(f"Secret note\n\n{SECRET_TEXT}.\n", encoding="utf-8")
     index_dir = tmp_path / "index"
     build_index([seed_copy], index_dir, FakeEmbedder(dimension=32))
-    with make_client(index_dir, api_key=KEY, reload_interval_s=0.1) as client:
+    with make_client(index_dir, api_key=KEY, reload_interval_s=3600) as client:  # reloads come from /admin/reload only
         headers = {"X-API-Key": KEY}
         client.get("/search", params={"q": "obsidian mirrors Quetzalcoatl"}, headers=headers)
         client.post("/search", json={"query": "obsidian mirrors", "k": 3}, headers=headers)
