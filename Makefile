@@ -41,11 +41,14 @@ run: $(INDEX)/current
 	echo "  Ctrl-C stops both."; echo; \
 	wait
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest
 
+# ruff, mypy --strict over every package (configured in pyproject.toml) and the import-layer contracts.
 lint: $(STAMP)
-	$(BIN)/ruff check indexer search_api ui tests benchmarks
+	$(BIN)/ruff check seedsearch indexer search_api ui tests benchmarks
+	$(BIN)/python -m mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -41,14 +41,15 @@ def measure(index_dir: Path, rounds: int) -> tuple[list[float], list[float], int
     """Milliseconds per question for parse_question and for the boosts; passages and candidates per question."""
     from indexer.attribution import parse_question
     from indexer.embedding import load_embedder
-    from indexer.settings import Settings
-    from search_api.app import engine_options
+    from indexer.settings import EncoderSettings
     from search_api.boosts import statement_boost
     from search_api.engine import LoadedIndex, SearchEngine
-    from search_api.fusion import fuse
+    from search_api.fusion import SearchOptions, fuse
+    from search_api.settings import SearchSettings
 
-    settings = Settings()
-    engine = SearchEngine(LoadedIndex(index_dir), load_embedder(settings.model), engine_options(settings))
+    settings = EncoderSettings()
+    options = SearchOptions.from_settings(SearchSettings())
+    engine = SearchEngine(LoadedIndex(index_dir), load_embedder(settings.model), options)
     pool = engine.options.candidates
     vectors = engine.embedder.encode_queries(list(QUESTIONS))
     shortlists = []

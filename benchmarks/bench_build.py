@@ -2,7 +2,7 @@
 
 Every build runs as its own process and is timed from launch to exit (Python start, imports and model load
 included), with the peak RSS of that process from `wait4`. The product build is `seedsearch build` (the
-`indexer.cli` Typer app with the same arguments) inside a thin shim that also writes `BuildReport.timings`,
+`seedsearch.cli` Typer app with the same arguments) inside a thin shim that also writes `BuildReport.timings`,
 so one run gives both the wall clock and the per-stage shares.
 
     python -m benchmarks.bench_build [--quick] [--out build.md]
@@ -227,7 +227,7 @@ def _child(report_path: Path, cli_args: list[str]) -> None:
         return report
 
     indexer.build.build_index = recording  # the CLI imports it inside the command, so it gets this one
-    from indexer.cli import app
+    from seedsearch.cli import app
 
     app(args=cli_args, prog_name="seedsearch")
 

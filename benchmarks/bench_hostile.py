@@ -246,13 +246,14 @@ import sys
 from pathlib import Path
 from indexer.build import build_index
 from indexer.embedding import FakeEmbedder
-from indexer.settings import Settings
+from indexer.settings import EncoderSettings
 from search_api.app import create_app
+from search_api.settings import ServerSettings
 from search_api.server import serve_api
 index, port, plain = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "plain"
 embedder = FakeEmbedder(dimension=32)
 build_index([Path("seeds")], index, embedder)
-app = create_app(Settings(index=index, api_key="secret-key"), embedder=embedder)
+app = create_app(ServerSettings(api_key="secret-key"), encoder=EncoderSettings(index=index), embedder=embedder)
 if plain:
     import uvicorn
     uvicorn.run(app, host="127.0.0.1", port=port, http="httptools", log_level="warning")

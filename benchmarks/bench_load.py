@@ -111,7 +111,7 @@ def seedsearch(*args: str, log_path: Path | None = None, timeout_s: float = 3600
     started = time.perf_counter()
     with open(log_path or os.devnull, "a", encoding="utf-8") as log_file:
         done = subprocess.run(
-            [sys.executable, "-m", "indexer.cli", *args], cwd=REPO, env=offline_env(), stdout=log_file,
+            [sys.executable, "-m", "seedsearch.cli", *args], cwd=REPO, env=offline_env(), stdout=log_file,
             stderr=log_file, timeout=timeout_s, check=False,
         )
     if done.returncode != 0:
@@ -150,7 +150,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "indexer.cli", "serve", "--index", str(index_dir), "--host", "127.0.0.1",
+            [sys.executable, "-m", "seedsearch.cli", "serve", "--index", str(index_dir), "--host", "127.0.0.1",
              "--port", str(self.port)],
             cwd=REPO, env=offline_env(), stdout=self.log, stderr=self.log,
         )

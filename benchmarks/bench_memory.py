@@ -57,7 +57,7 @@ def _env(code: Path) -> dict[str, str]:
 
 
 def _cli() -> list[str]:
-    return [sys.executable, "-c", "from indexer.cli import app; app()"]  # the code is chosen by PYTHONPATH
+    return [sys.executable, "-c", "from seedsearch.cli import app; app()"]  # the code is chosen by PYTHONPATH
 
 
 class PeakSampler:

@@ -189,16 +189,17 @@ def naive_search() -> tuple[Call, int]:
 def product_search(index_dir: Path) -> tuple[Call, dict[str, Any], Callable[[], None]]:
     """`SearchEngine.search(q, k=5)` on `index_dir` with default settings, what it runs on, and a closer."""
     from indexer.embedding import load_embedder
-    from indexer.settings import Settings
-    from search_api.app import engine_options
+    from indexer.settings import EncoderSettings
     from search_api.engine import LoadedIndex, SearchEngine
+    from search_api.fusion import SearchOptions
+    from search_api.settings import SearchSettings
 
-    settings = Settings()
+    settings = EncoderSettings()
     embedder = load_embedder(
         settings.model, backend=settings.backend, device=settings.device, cache_dir=settings.cache_dir
     )
     loaded = LoadedIndex(index_dir)
-    engine = SearchEngine(loaded, embedder, engine_options(settings))
+    engine = SearchEngine(loaded, embedder, SearchOptions.from_settings(SearchSettings()))
     info = {
         "passages": loaded.manifest.passages,
         "backend": embedder.backend,
@@ -226,7 +227,7 @@ class Server:
         command = [
             sys.executable,
             "-m",
-            "indexer.cli",
+            "seedsearch.cli",
             "serve",
             "--index",
             str(index_dir),
@@ -336,7 +337,7 @@ def http_latency(url: str, config: Config, clients: int) -> Latency:
 
 def build_seed_index(index_dir: Path, *more_sources: Path) -> None:
     """`seedsearch build --full` of seeds/ (and any more sources) into `index_dir`, as its own process."""
-    command = [sys.executable, "-m", "indexer.cli", "build", "--index", str(index_dir), "--full", "--quiet"]
+    command = [sys.executable, "-m", "seedsearch.cli", "build", "--index", str(index_dir), "--full", "--quiet"]
     for source in (SEEDS, *more_sources):
         command += ["--source", str(source)]
     done = subprocess.run(command, capture_output=True, text=True, env=offline_env(), check=False)

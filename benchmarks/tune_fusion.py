@@ -16,7 +16,7 @@ from pathlib import Path
 
 from indexer.embedding import load_embedder
 from search_api.engine import LoadedIndex, SearchEngine
-from search_api.evaluation import load_qrels, ndcg_at
+from search_api.evaluation import document_scores, load_qrels
 from search_api.fusion import SearchOptions, fuse
 
 
@@ -58,12 +58,11 @@ def main() -> None:
 
 
 def score(found, ids, qrels, doc_of, options, mode) -> float:  # type: ignore[no-untyped-def]
-    total = 0.0
+    rankings = {}
     for query_id, candidates in zip(ids, found, strict=True):
         fused = fuse(candidates, options, mode)
-        ranking = list(dict.fromkeys(doc_of[p] for p in sorted(fused, key=fused.__getitem__, reverse=True)))
-        total += ndcg_at(ranking, qrels[query_id], 10)
-    return total / len(ids)
+        rankings[query_id] = list(dict.fromkeys(doc_of[p] for p in sorted(fused, key=fused.__getitem__, reverse=True)))
+    return document_scores(rankings, qrels)[0]
 
 
 if __name__ == "__main__":

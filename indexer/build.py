@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from indexer.attribution import attribute_statements
-from indexer.documents import Document, SkippedSource, load_documents
+from indexer.documents import DEFAULT_MAX_FILE_BYTES, Document, SkippedSource, load_documents
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
 from indexer.formats import decoding_notes
@@ -108,7 +108,7 @@ def build_index(
     *,
     max_tokens: int = 128,
     min_tokens: int = 0,
-    max_file_bytes: int = 20_000_000,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     index_kind: str = "auto",
     full: bool = False,
     wait_s: float = 0.0,

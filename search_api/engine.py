@@ -10,7 +10,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -29,7 +28,8 @@ from indexer.store import (
 )
 from indexer.vector_index import VectorIndexInfo, VectorSearcher, load_vector_index
 from search_api.boosts import statement_boost
-from search_api.fusion import Candidates, Mode, SearchOptions, fuse
+from search_api.contract import Mode
+from search_api.fusion import Candidates, SearchOptions, fuse
 from search_api.highlights import best_sentence
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
@@ -119,12 +119,12 @@ class SearchEngine:
         self.resolver = resolver or EntityResolver.default()
 
     def search(
-        self, query: str, k: int = 5, mode: Mode = "hybrid", filters: SearchFilters | None = None
+        self, query: str, k: int = 5, mode: Mode = Mode.HYBRID, filters: SearchFilters | None = None
     ) -> SearchResult:
         return self.search_batch([query], k=k, mode=mode, filters=filters)[0]
 
     def search_batch(
-        self, queries: Sequence[str], k: int = 5, mode: Mode = "hybrid", filters: SearchFilters | None = None
+        self, queries: Sequence[str], k: int = 5, mode: Mode = Mode.HYBRID, filters: SearchFilters | None = None
     ) -> list[SearchResult]:
         started = time.perf_counter()
         filters = filters or SearchFilters()
@@ -244,40 +244,3 @@ class SearchEngine:
             Hit(rank, round(boosted[pid], 6), passages[pid], best_sentence(passages[pid], found.terms, found.intent))
             for rank, pid in enumerate(ranked, start=1)
         ]
-
-def hit_to_dict(hit: Hit, resolver: EntityResolver) -> dict[str, Any]:
-    """The JSON shape of a hit shared by the API and `seedsearch search --json`."""
-    passage = hit.passage
-    speakers = []
-    for statement in passage.statements:
-        affiliations = list(statement.get("affiliations", []))
-        speakers.append(
-            {
-                "speaker": statement.get("speaker", ""),
-                "title": statement.get("title"),
-                "affiliations": affiliations,
-                "affiliation_names": [_entity_name(resolver, a) for a in affiliations],
-            }
-        )
-    unique_speakers = list({(s["speaker"], s["title"]): s for s in speakers}.values())
-    return {
-        "rank": hit.rank,
-        "score": hit.score,
-        "passage_id": passage.id,
-        "doc_id": passage.doc_id,
-        "title": passage.title,
-        "section": passage.section,
-        "text": passage.text,
-        "start": passage.start,
-        "end": passage.end,
-        "highlights": [{"start": s, "end": e} for s, e in hit.highlights],
-        "speakers": unique_speakers,
-        "entities": [{"id": e, "name": _entity_name(resolver, e)} for e in passage.entities],
-    }
-
-
-def _entity_name(resolver: EntityResolver, entity_id: str) -> str:
-    try:
-        return resolver.get(entity_id).name
-    except KeyError:
-        return entity_id

@@ -1,14 +1,14 @@
 """Answer quality, measured through the same search path the API serves.
 
 Question sets (`../shared/eval/README.md`): hit@1, hit@3 and MRR@5 of the first answering passage.
-BEIR datasets: nDCG@10 and recall@100 over documents, a document ranked where its best passage ranks.
+BEIR datasets: nDCG@10 and recall@100 over documents, a document ranked where its best passage ranks, computed
+by `ir-measures` (trec_eval's implementation).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import math
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -16,10 +16,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from search_api.engine import Mode, SearchEngine, hit_to_dict
+import ir_measures
+
+from search_api.contract import MAX_K, Mode, SearchHit, SearchResponse
+from search_api.engine import SearchEngine
+from search_api.responses import search_hit
 
 MAX_ANSWER_CHARS = 1000
-SearchFn = Callable[[Sequence[str], int], list[list[dict[str, Any]]]]
+#: Ranked hits for each of a batch of questions, at most `k` each.
+SearchFn = Callable[[Sequence[str], int], list[list[SearchHit]]]
+NDCG_AT_10 = ir_measures.nDCG @ 10
+RECALL_AT_100 = ir_measures.R @ 100
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
 
 
@@ -74,9 +81,11 @@ class QuestionReport:
 
 
 def engine_search(engine: SearchEngine, mode: Mode) -> SearchFn:
-    def run(queries: Sequence[str], k: int) -> list[list[dict[str, Any]]]:
+    """Search through an engine in this process."""
+
+    def run(queries: Sequence[str], k: int) -> list[list[SearchHit]]:
         results = engine.search_batch(list(queries), k=k, mode=mode)
-        return [[hit_to_dict(hit, engine.resolver) for hit in result.hits] for result in results]
+        return [[search_hit(hit, engine.resolver) for hit in result.hits] for result in results]
 
     return run
 
@@ -88,29 +97,28 @@ def api_search(base_url: str, mode: Mode, api_key: str | None = None) -> SearchF
     headers = {"X-API-Key": api_key} if api_key else {}
     client = httpx.Client(base_url=base_url, timeout=60, headers=headers)
 
-    def run(queries: Sequence[str], k: int) -> list[list[dict[str, Any]]]:
+    def run(queries: Sequence[str], k: int) -> list[list[SearchHit]]:
         out = []
         for query in queries:
-            # The API caps k at 100 passages; BEIR recall@100 over documents then counts fewer documents.
-            response = client.post("/search", json={"query": query, "k": min(k, 100), "mode": mode})
+            # The API caps k at MAX_K passages; BEIR recall@100 over documents then counts fewer documents.
+            response = client.post("/search", json={"query": query, "k": min(k, MAX_K), "mode": mode})
             response.raise_for_status()
-            out.append(response.json()["results"])
+            out.append(SearchResponse.model_validate_json(response.content).results)
         return out
 
     return run
 
 
-def evaluate_questions(search: SearchEngine | SearchFn, path: Path, *, mode: Mode = "hybrid") -> QuestionReport:
+def evaluate_questions(run: SearchFn, path: Path) -> QuestionReport:
     """hit@1, hit@3 and MRR@5 over a JSONL question set."""
-    run = engine_search(search, mode) if isinstance(search, SearchEngine) else search
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     if not items:
         raise ValueError(f"{path} holds no questions: one JSON object a line, see ../shared/eval/README.md")
     hits_per_question = run([item["question"] for item in items], 5)
     outcomes = []
     for item, hits in zip(items, hits_per_question, strict=True):
-        rank = next((h["rank"] for h in hits if answers(h["text"], item["gold"])), None)
-        outcomes.append(QuestionOutcome(item.get("id", ""), item["question"], rank, [h["text"] for h in hits[:3]]))
+        rank = next((h.rank for h in hits if answers(h.text, item["gold"])), None)
+        outcomes.append(QuestionOutcome(item.get("id", ""), item["question"], rank, [h.text for h in hits[:3]]))
     n = len(outcomes)
     return QuestionReport(
         questions=n,
@@ -147,12 +155,8 @@ def load_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def evaluate_beir(
-    search: SearchEngine | SearchFn, folder: Path, *, split: str = "test", mode: Mode = "hybrid",
-    passages_per_query: int = 300,
-) -> BeirReport:
+def evaluate_beir(run: SearchFn, folder: Path, *, split: str = "test", passages_per_query: int = 300) -> BeirReport:
     """nDCG@10 and recall@100 over documents of a BEIR dataset whose corpus is in the index."""
-    run = engine_search(search, mode) if isinstance(search, SearchEngine) else search
     qrels_path = folder / "qrels" / f"{split}.tsv"
     if not qrels_path.exists():
         raise ValueError(f"{qrels_path} does not exist: pick a split that {folder / 'qrels'} has")
@@ -164,21 +168,20 @@ def evaluate_beir(
             if record["_id"] in qrels:
                 queries[record["_id"]] = record["text"]
     ids = sorted(queries)
-    ndcg = recall = 0.0
+    if not ids:
+        raise ValueError(f"{folder / 'queries.jsonl'} holds none of the queries of {qrels_path}: check the dataset")
+    rankings: dict[str, list[str]] = {}
     for start in range(0, len(ids), 64):
         chunk = ids[start : start + 64]
         for query_id, hits in zip(chunk, run([queries[q] for q in chunk], passages_per_query), strict=True):
-            ranking = list(dict.fromkeys(h["doc_id"] for h in hits))
-            ndcg += ndcg_at(ranking, qrels[query_id], 10)
-            relevant = {d for d, score in qrels[query_id].items() if score > 0}
-            recall += len(relevant & set(ranking[:100])) / len(relevant) if relevant else 0.0
-    n = len(ids)
-    return BeirReport(folder.name, split, n, ndcg / n if n else 0.0, recall / n if n else 0.0)
+            rankings[query_id] = list(dict.fromkeys(h.doc_id for h in hits))
+    ndcg, recall = document_scores(rankings, qrels)
+    return BeirReport(folder.name, split, len(ids), ndcg, recall)
 
 
-def ndcg_at(ranking: Sequence[str], relevance: dict[str, int], k: int) -> float:
-    gains = [relevance.get(doc, 0) for doc in ranking[:k]]
-    dcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
-    ideal = sorted(relevance.values(), reverse=True)[:k]
-    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
-    return dcg / idcg if idcg else 0.0
+def document_scores(rankings: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> tuple[float, float]:
+    """Mean nDCG@10 and recall@100 of ranked document ids over the queries of `rankings` (trec_eval's way)."""
+    # Scores that fall with the rank, so trec_eval (which sorts by score) keeps our order.
+    run = {q: {doc: float(len(ranking) - i) for i, doc in enumerate(ranking)} for q, ranking in rankings.items()}
+    scores = ir_measures.calc_aggregate([NDCG_AT_10, RECALL_AT_100], {q: qrels[q] for q in rankings}, run)
+    return float(scores[NDCG_AT_10]), float(scores[RECALL_AT_100])

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel
 
 from indexer.attribution import QuestionIntent
-
-Mode = Literal["hybrid", "dense", "lexical"]
+from search_api.contract import Mode
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,11 @@ class SearchOptions:
     document_weight: float = 2.0
     rrf_k: int = 60
     statement_weight: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: BaseModel) -> SearchOptions:
+        """The options that `settings` (`search_api.settings.SearchSettings`, from `SEEDSEARCH_*`) ask for."""
+        return cls(**settings.model_dump(include={option.name for option in fields(cls)}))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from indexer.store import (
     resolve_build,
     unmark_served,
 )
-from search_api.engine import LoadedIndex, SearchEngine, SearchOptions
+from search_api.engine import LoadedIndex, SearchEngine
+from search_api.fusion import SearchOptions
 
 log = logging.getLogger("seedsearch.api")
 

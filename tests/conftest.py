@@ -12,12 +12,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from indexer.embedding import Embedder, FakeEmbedder  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO / "seeds"
-SHARED = REPO.parent / "shared"
-SEED_QUESTIONS = SHARED / "eval" / "seed_questions.jsonl"
-REUTERS = SHARED / "datasets" / "reuters21578" / "reuters.jsonl"
+from tests.paths import SEEDS  # noqa: E402
 
 
 @pytest.fixture

@@ -16,13 +16,14 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from indexer import cli
 from indexer.build import build_index
 from indexer.embedding import FakeEmbedder
-from indexer.settings import Settings
+from indexer.settings import EncoderSettings
 from indexer.store import CURRENT, FAISS_FILE, IndexStoreError, new_build_dir, publish, resolve_build
 from search_api.app import create_app
 from search_api.engine import LoadedIndex
+from search_api.settings import ServerSettings
+from seedsearch import cli
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -168,7 +169,7 @@ def test_real_serve_refuses_a_corrupt_index_in_one_line(fake_index: Path, tmp_pa
     (resolve_build(fake_index) / "passages.sqlite").write_bytes(b"garbage" * 1000)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "SEEDSEARCH_CACHE_DIR": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-m", "indexer.cli", "serve", "--index", str(fake_index), "--port", "9"],
+        [sys.executable, "-m", "seedsearch.cli", "serve", "--index", str(fake_index), "--port", "9"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=180,
     )
     assert done.returncode == 1, done.stderr
@@ -182,7 +183,9 @@ def test_real_serve_refuses_a_corrupt_index_in_one_line(fake_index: Path, tmp_pa
 
 @pytest.fixture
 def server(fake_index: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(index=fake_index, api_key="k"), embedder=FakeEmbedder(dimension=32))
+    app = create_app(
+        ServerSettings(api_key="k"), encoder=EncoderSettings(index=fake_index), embedder=FakeEmbedder(dimension=32)
+    )
     with TestClient(app, headers={"X-API-Key": "k"}) as client:
         yield client
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from indexer.embedding import Embedder
-from indexer.settings import Settings
+from indexer.settings import EncoderSettings
 from search_api.app import create_app
 
 pytestmark = pytest.mark.slow
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def api(real_seed_index: Path, real_embedder: Embedder) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(index=real_seed_index), embedder=real_embedder)) as client:
+    with TestClient(create_app(encoder=EncoderSettings(index=real_seed_index), embedder=real_embedder)) as client:
         yield client
 
 

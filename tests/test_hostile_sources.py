@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from indexer import cli
+from seedsearch import cli
 from indexer.embedding import FakeEmbedder
-from indexer.settings import Settings
+from indexer.settings import EncoderSettings
 from search_api.app import create_app
 
 runner = CliRunner()
@@ -57,7 +57,7 @@ def test_hostile_build_exits_0_and_reports_each_refusal_on_one_line(tmp_path: Pa
     assert any("records.jsonl:1" in line and "levels deep" in line for line in skipped)
     assert "4 skipped" in result.stdout
 
-    with TestClient(create_app(Settings(index=index), embedder=FakeEmbedder(dimension=32))) as client:
+    with TestClient(create_app(encoder=EncoderSettings(index=index), embedder=FakeEmbedder(dimension=32))) as client:
         newline = client.get("/documents/" + quote("new\nline.txt", safe=""))
         assert newline.status_code == 200, newline.text
         assert newline.json()["text"] == "A file whose name holds a newline."
@@ -73,6 +73,6 @@ def test_follow_links_flag_indexes_links_leaving_the_source(tmp_path: Path, host
     args = ["build", "--source", str(hostile_source), "--index", str(index), "-q", "--follow-links"]
     result = runner.invoke(cli.app, args)
     assert result.exit_code == 0, result.stderr
-    with TestClient(create_app(Settings(index=index), embedder=FakeEmbedder(dimension=32))) as client:
+    with TestClient(create_app(encoder=EncoderSettings(index=index), embedder=FakeEmbedder(dimension=32))) as client:
         assert client.get("/documents/leak.txt").status_code == 200
         assert client.get("/documents/linked/private.txt").status_code == 200

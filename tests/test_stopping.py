@@ -31,7 +31,7 @@ def catches(pid: int, signum: int) -> bool:
 def test_serve_stops_when_signalled_during_start_up(fake_index: Path, signum: int) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-c", "from indexer.cli import app; app()", "serve", "--index", str(fake_index),
+        [sys.executable, "-c", "from seedsearch.cli import app; app()", "serve", "--index", str(fake_index),
          "--port", "9"],
         cwd=REPO, env=env, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as `cmd &` in a script does

@@ -11,18 +11,19 @@ from typing import Any, cast
 
 import streamlit as st
 
-from ui.client import (
+from search_api.contract import (
+    DEFAULT_K,
+    MAX_K,
     MODES,
-    ApiClient,
-    ApiError,
-    ApiUnreachable,
     Facets,
     Health,
     Mode,
     SearchRequest,
     SearchResponse,
     Stats,
+    Unavailable,
 )
+from ui.client import ApiClient, ApiError, ApiUnreachable
 from ui.render import PAGE_CSS, card_html, context_html
 
 EXAMPLES: tuple[str, ...] = (
@@ -30,9 +31,7 @@ EXAMPLES: tuple[str, ...] = (
     "Who commands Nato forces in Europe?",
     "What does Moscow want from a peace deal?",
 )
-DEFAULT_K = 5
 FIRST_VISIT_TITLES = 5
-MAX_K = 50
 START_API = "seedsearch serve --index index/"
 BUILD_INDEX = "seedsearch build --source seeds/ --index index/"
 MODE_HELP = (
@@ -109,10 +108,11 @@ def _clear_filters() -> None:
 
 def _request() -> SearchRequest:
     state = st.session_state
-    return SearchRequest(
+    # Built unchecked: the API checks it and its 422 says what is wrong, in the same words as for every client.
+    return SearchRequest.model_construct(
         query=state[QUERY],
         k=int(state[K]),
-        mode=cast(Mode, state[MODE]),
+        mode=Mode(state[MODE]),
         doc_id=state[DOC] or None,
         speaker=state[SPEAKER] or None,
         entity=state[ENTITY] or None,
@@ -188,13 +188,13 @@ def _filters(facets: Facets | None) -> None:
         st.button("Clear filters", on_click=_clear_filters, icon=":material/filter_alt_off:")
 
 
-def _index_panel(client: ApiClient, health: Health | None, stats: Stats | None) -> None:
+def _index_panel(client: ApiClient, health: Health | Unavailable | None, stats: Stats | None) -> None:
     """Sidebar: does the API answer, what the index holds, how long the last search took."""
     st.subheader("Index")
     if health is None:
         st.markdown(f":red[**API not answering**]  \n{escape_markdown(client.base_url)}")
         return
-    status = ":green[**API answering**]" if health.ok else ":orange[**API answering, no index**]"
+    status = ":green[**API answering**]" if isinstance(health, Health) else ":orange[**API answering, no index**]"
     st.markdown(f"{status}  \n{escape_markdown(client.base_url)}")
     if health.building:
         st.markdown(":orange[Rebuild in progress]")
@@ -221,7 +221,7 @@ def _unreachable(url: str) -> None:
     st.button("Retry", on_click=_retry, icon=":material/refresh:")
 
 
-def _no_index(health: Health) -> None:
+def _no_index(health: Unavailable) -> None:
     if health.building:
         st.info(
             "**The index is being built.** Searches will work as soon as it is ready.",
@@ -343,7 +343,7 @@ def _search_error(err: ApiError) -> None:
     elif err.status == 422:
         st.warning(f"**The API could not run this search:** {escape_markdown(err.detail)}")
     elif err.status == 503:
-        _no_index(Health(ok=False, detail=err.detail))
+        _no_index(Unavailable(detail=err.detail))
     else:
         st.error(f"**The API answered {err.status}:** {escape_markdown(err.detail)}")
 
@@ -365,20 +365,20 @@ def render(client: ApiClient) -> None:
     _search_box()
 
     try:
-        health: Health | None = client.health()
+        health: Health | Unavailable | None = client.health()
     except ApiUnreachable:
         health = None
     except ApiError as err:  # e.g. a proxy error page: treat like "no index"
-        health = Health(ok=False, detail=f"{err.status}: {err.detail}")
-    stats = _safe(client.stats) if health is not None and health.ok else None
-    facets = _safe(client.facets) if health is not None and health.ok else None
+        health = Unavailable(detail=f"{err.status}: {err.detail}")
+    stats = _safe(client.stats) if isinstance(health, Health) else None
+    facets = _safe(client.facets) if isinstance(health, Health) else None
 
     request = _request()
     _sync_url()
 
     if health is None:
         _unreachable(client.base_url)
-    elif not health.ok:
+    elif isinstance(health, Unavailable):
         _no_index(health)
     else:
         if health.building:

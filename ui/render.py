@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 
-from ui.client import ContextPassage, Entity, Highlight, PassageContext, SearchHit, Speaker
+from search_api.contract import Context, ContextPassage, EntityRef, SearchHit, Span, Speaker, Why
 
 MAX_ENTITY_CHIPS = 6
 
@@ -38,7 +38,7 @@ def escape_text(text: str) -> str:
     return html.escape(text, quote=True).translate(_MARKDOWN_ENTITIES)
 
 
-def merge_spans(highlights: Iterable[Highlight], length: int) -> list[tuple[int, int]]:
+def merge_spans(highlights: Iterable[Span], length: int) -> list[tuple[int, int]]:
     """Clip spans to ``[0, length]``, drop empty ones and merge overlapping or touching ones, in order."""
     spans = sorted((max(0, h.start), min(length, h.end)) for h in highlights if min(length, h.end) > max(0, h.start))
     merged: list[tuple[int, int]] = []
@@ -50,7 +50,7 @@ def merge_spans(highlights: Iterable[Highlight], length: int) -> list[tuple[int,
     return merged
 
 
-def highlight_html(text: str, highlights: Sequence[Highlight]) -> str:
+def highlight_html(text: str, highlights: Sequence[Span]) -> str:
     """The passage as escaped HTML with each highlighted span wrapped in ``<mark>``.
 
     Args:
@@ -90,7 +90,9 @@ def _chip(label: str, kind: str, tooltip: str = "") -> str:
     return f'<span class="ss-chip ss-chip-{kind}"{title}>{escape_text(label)}</span>'
 
 
-def chips_html(speakers: Sequence[Speaker], entities: Sequence[Entity], max_entities: int = MAX_ENTITY_CHIPS) -> str:
+def chips_html(
+    speakers: Sequence[Speaker], entities: Sequence[EntityRef], max_entities: int = MAX_ENTITY_CHIPS
+) -> str:
     """Chips for the people quoted and the countries/entities named in a passage.
 
     Beyond ``max_entities`` entities, one ``+N`` chip lists the rest in its tooltip.
@@ -117,12 +119,27 @@ def card_html(hit: SearchHit, top_score: float) -> str:
         f'<span class="ss-num">{hit.score:.3f}</span></div>'
         "</div>"
         f"{chips_html(hit.speakers, hit.entities)}"
+        f"{why_html(hit.why)}"
         f'<div class="ss-text">{highlight_html(hit.text, hit.highlights)}</div>'
         "</div>"
     )
 
 
-def context_html(context: PassageContext, hit_highlights: Sequence[Highlight] = ()) -> str:
+def why_label(why: Why) -> str:
+    """``Why: Jacques Chirac -> French president -> France, said`` (plain text, not escaped)."""
+    chain: list[str] = []
+    for step in (why.speaker, why.title, *why.path):
+        if step and (not chain or chain[-1].casefold() != step.casefold()):
+            chain.append(step)
+    return f"Why: {' -> '.join(chain)}, {why.verb}"
+
+
+def why_html(why: Why | None) -> str:
+    """The line saying why a hit was lifted, or nothing when the API gave no reason."""
+    return f'<div class="ss-why">{escape_text(why_label(why))}</div>' if why is not None else ""
+
+
+def context_html(context: Context, hit_highlights: Sequence[Span] = ()) -> str:
     """The passages around a hit, in document order; the hit is marked and keeps its highlights."""
     rows: list[str] = []
     last_section: str | None = None
@@ -134,7 +151,7 @@ def context_html(context: PassageContext, hit_highlights: Sequence[Highlight] = 
     return f'<div class="ss-ctx">{"".join(rows)}</div>'
 
 
-def _context_row(passage: ContextPassage, hit_highlights: Sequence[Highlight]) -> str:
+def _context_row(passage: ContextPassage, hit_highlights: Sequence[Span]) -> str:
     if passage.is_hit:
         return f'<div class="ss-ctx-p ss-ctx-hit">{highlight_html(passage.text, hit_highlights)}</div>'
     return f'<div class="ss-ctx-p">{escape_text(passage.text)}</div>'
@@ -160,6 +177,7 @@ PAGE_CSS = """
   max-width: 100%; overflow: hidden; text-overflow: ellipsis; }
 .ss-chip-speaker { background: rgba(59,130,246,.13); border: 1px solid rgba(59,130,246,.35); }
 .ss-chip-entity { background: rgba(16,185,129,.12); border: 1px solid rgba(16,185,129,.35); }
+.ss-why { font-size: .82rem; opacity: .8; margin: -.2rem 0 .45rem; }
 .ss-text { line-height: 1.6; overflow-wrap: anywhere; }
 .ss-text mark, .ss-ctx mark { background: #fde68a; color: #1f2937; padding: 0 .1rem; border-radius: .15rem; }
 .ss-ctx { font-size: .92rem; line-height: 1.55; }

@@ -47,7 +47,7 @@ def servers(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     (source / "script-test.md").write_text(SCRIPT_DOC, encoding="utf-8")
     index = root / "index"
     build = subprocess.run(
-        [sys.executable, "-m", "indexer.cli", "build", "--source", str(source), "--index", str(index), "--quiet"],
+        [sys.executable, "-m", "seedsearch.cli", "build", "--source", str(source), "--index", str(index), "--quiet"],
         cwd=REPO,
         env=clean_env(),
         capture_output=True,
@@ -61,7 +61,7 @@ def servers(chromium_path: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     env = clean_env(SEEDSEARCH_API_KEY=API_KEY, SEEDSEARCH_API_URL=api_url)
     api = Process(
         "api",
-        [sys.executable, "-m", "indexer.cli", "serve", "--index", str(index), "--port", str(api_port)],
+        [sys.executable, "-m", "seedsearch.cli", "serve", "--index", str(index), "--port", str(api_port)],
         env,
         root,
     )

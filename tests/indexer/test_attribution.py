@@ -15,10 +15,11 @@ from indexer.attribution import (
     statement_match,
 )
 from indexer.entities import EntityResolver
+from tests import paths
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "000_2ab4845599296aef.txt"
-REUTERS = REPO.parent / "shared" / "datasets" / "reuters21578" / "reuters.jsonl"
+REUTERS = paths.REUTERS
 
 SEVEN = tuple(f"country:{c}" for c in ("FR", "DE", "IT", "PL", "ES", "GB", "DK"))
 

@@ -20,12 +20,12 @@ from indexer.documents import (
     iter_documents,
     load_documents,
 )
+from tests import paths
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "000_2ab4845599296aef.txt"
-DATASETS = REPO.parent / "shared" / "datasets"
-REUTERS = DATASETS / "reuters21578" / "reuters.jsonl"
-SCIFACT = DATASETS / "scifact" / "corpus.jsonl"
+REUTERS = paths.REUTERS
+SCIFACT = paths.SCIFACT / "corpus.jsonl"
 
 GOOD = "A good document.\n\nIt has two paragraphs."
 

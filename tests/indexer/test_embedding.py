@@ -18,9 +18,10 @@ from indexer.embedding import (
     available_backends,
     load_embedder,
 )
+from tests import paths
 
 REPO = Path(__file__).resolve().parents[2]
-REUTERS = Path("/work/shared/datasets/reuters21578/reuters.jsonl")
+REUTERS = paths.REUTERS
 
 
 def _real_passages(n: int = 6) -> list[str]:
@@ -38,37 +39,7 @@ def _real_passages(n: int = 6) -> list[str]:
     return paragraphs[:n]
 
 
-# --------------------------------------------------------------------------- fake embedder
-
-
-def test_fake_embedder_is_deterministic_and_normalised() -> None:
-    texts = ["central bank raises rates", "the cat sat on the mat", ""]
-    a = FakeEmbedder().encode_passages(texts)
-    b = FakeEmbedder().encode_passages(texts)
-    assert a.dtype == np.float32 and a.shape == (3, 32)
-    np.testing.assert_array_equal(a, b)
-    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-6)
-
-
-def test_fake_embedder_puts_texts_sharing_words_closer() -> None:
-    fake = FakeEmbedder(dimension=64)
-    query = fake.encode_queries(["oil prices rise in opec talks"])[0]
-    related, unrelated = fake.encode_passages(["opec talks lift oil prices", "a kitten sleeps on a warm rug"])
-    assert query @ related > query @ unrelated
-
-
-def test_fake_embedder_queries_match_passages_and_order_is_kept() -> None:
-    fake = FakeEmbedder()
-    texts = ["short", "a much longer passage of several words", "mid length text"]
-    batched = fake.encode_passages(texts, batch_size=1)
-    np.testing.assert_allclose(batched, fake.encode_queries(texts), atol=1e-6)
-
-
-def test_fake_embedder_counts_whitespace_tokens_plus_two() -> None:
-    fake = FakeEmbedder(max_seq_length=16)
-    assert fake.count_tokens(["one two three", ""]) == [5, 2]
-    assert fake.max_seq_length == 16
-    assert isinstance(fake, Embedder)
+# --------------------------------------------------------------------------- batching, shared by every backend
 
 
 def test_progress_bar_shows_only_when_asked(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from indexer.entities import Entity, EntityResolver
+from tests import paths
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "000_2ab4845599296aef.txt"
-REUTERS = REPO.parent / "shared" / "datasets" / "reuters21578" / "reuters.jsonl"
+REUTERS = paths.REUTERS
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 from indexer.documents import Document, content_hash, load_documents
 from indexer.passages import MAX_PASSAGE_CHARS, Passage, leading_heading, split_document, split_sentences
+from tests import paths
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "000_2ab4845599296aef.txt"
-REUTERS = REPO.parent / "shared" / "datasets" / "reuters21578" / "reuters.jsonl"
+REUTERS = paths.REUTERS
 HEADING = "Future of Europe at stake"
 
 Counter = Callable[[Sequence[str]], list[int]]

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from indexer.build import build_index
 from indexer.embedding import FakeEmbedder
-from indexer.settings import Settings
+from indexer.settings import EncoderSettings
 from search_api.app import create_app
+from search_api.contract import MAX_METADATA_DEPTH
+from search_api.settings import ServerSettings
 
 FIELDS = {"rank", "score", "passage_id", "doc_id", "title", "section", "text", "start", "end", "highlights",
-          "speakers", "entities"}
+          "speakers", "entities", "why"}
 
 
 def make_client(index_dir: Path, **settings: object) -> TestClient:
-    app = create_app(Settings(index=index_dir, **settings), embedder=FakeEmbedder(dimension=32))
+    app = create_app(
+        ServerSettings(**settings), encoder=EncoderSettings(index=index_dir), embedder=FakeEmbedder(dimension=32)
+    )
     return TestClient(app)
 
 
@@ -154,3 +161,91 @@ def test_openapi_documents_the_limits(client: TestClient) -> None:
     request = schema["components"]["schemas"]["SearchRequest"]["properties"]
     assert request["k"]["maximum"] == 100 and request["k"]["minimum"] == 1
     assert client.get("/docs").status_code == 200
+
+
+# --- answers made consistent (issue 13) ---------------------------------------------------------------
+
+
+def test_head_health_is_200_like_get(client: TestClient) -> None:
+    head = client.head("/health")
+    assert head.status_code == 200 and head.content == b""
+    assert client.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("filters", "needle"),
+    [({"doc_id": "no-such.txt"}, "doc_id"), ({"speaker": "Nobody Atall"}, "speaker"), ({"entity": "Atlantis"}, "")],
+)
+def test_a_filter_naming_nothing_in_the_index_is_the_same_422_on_get_and_post(
+    client: TestClient, filters: dict[str, str], needle: str
+) -> None:
+    got = client.get("/search", params={"q": "cocoa", **filters})
+    posted = client.post("/search", json={"query": "cocoa", **filters})
+    for response in (got, posted):
+        assert response.status_code == 422, response.text
+        assert next(iter(filters.values())) in response.json()["detail"]
+        assert "GET /facets" in response.json()["detail"] and needle in response.json()["detail"]
+
+
+def test_a_known_filter_that_matches_nothing_with_the_question_is_an_empty_answer(client: TestClient) -> None:
+    response = client.get("/search", params={"q": "cocoa", "doc_id": "cocoa.txt", "speaker": "Donald Tusk"})
+    assert response.status_code == 200 and response.json()["results"] == []
+
+
+@pytest.mark.parametrize("raw", ["%ED%A0%80", "caf%E9", "ok%FF"])
+def test_query_strings_that_are_not_utf8_are_refused_not_replaced(client: TestClient, raw: str) -> None:
+    response = client.get(f"/search?q={raw}")
+    assert response.status_code == 422
+    assert "not valid UTF-8" in response.json()["detail"]
+
+
+def test_a_lone_surrogate_in_a_json_body_is_refused_by_name(client: TestClient) -> None:
+    body = b'{"query": "what \\ud800 now"}'
+    response = client.post("/search", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422 and "lone surrogate" in str(response.json()["detail"])
+
+
+def test_metadata_nested_900_deep_is_served_whole(tmp_path: Path) -> None:
+    deep: object = "bottom"
+    for _ in range(900):
+        deep = {"down": deep}
+    record = {"id": "deep", "title": "Deep", "text": "A document with very deep metadata.", "nested": deep}
+    sources = tmp_path / "docs"
+    sources.mkdir()
+    (sources / "deep.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    build_index([sources], tmp_path / "index", FakeEmbedder(dimension=32))
+    with make_client(tmp_path / "index") as client:
+        response = client.get("/documents/deep")
+    assert response.status_code == 200, response.text[:300]
+    served = response.json()["metadata"]["nested"]
+    depth = 0
+    while isinstance(served, dict):
+        served, depth = served["down"], depth + 1
+    assert isinstance(served, str) and depth == MAX_METADATA_DEPTH - 1
+    rest: object = json.loads(served)
+    while isinstance(rest, dict):
+        rest, depth = rest["down"], depth + 1
+    assert rest == "bottom" and depth == 900
+
+
+def test_docs_load_their_scripts_from_this_server_not_a_cdn(client: TestClient) -> None:
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+        assert assets and not [a for a in assets if a.startswith(("http:", "https:", "//"))], assets
+        for asset in assets:
+            assert client.get(asset).status_code == 200, asset
+    assert "swagger-ui" in client.get("/docs").text
+
+
+def test_with_a_key_the_docs_open_without_it_only_on_loopback(fake_index: Path) -> None:
+    app = create_app(
+        ServerSettings(api_key="s3cret"), encoder=EncoderSettings(index=fake_index), embedder=FakeEmbedder(dimension=32)
+    )
+    with TestClient(app, client=("127.0.0.1", 40000)) as local, TestClient(app, client=("10.1.2.3", 40000)) as remote:
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert local.get(path).status_code == 200, path
+            assert remote.get(path).status_code == 401, path
+        assert local.get("/stats").status_code == 401  # only the docs are open on loopback
+        schema = local.get("/openapi.json").json()
+        assert "X-API-Key" in json.dumps(schema["components"]["securitySchemes"])  # Swagger's Authorize button

@@ -23,15 +23,16 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from indexer import cli
 from indexer.build import build_index
 from indexer.embedding import Embedder, FakeEmbedder
-from indexer.settings import Settings
+from indexer.settings import EncoderSettings
 from indexer.store import BUILDS, CURRENT, is_building, resolve_build
 from search_api.app import create_app
 from search_api.engine import LoadedIndex, SearchEngine
+from search_api.settings import ServerSettings
+from seedsearch import cli
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 SWITCH_DEADLINE_S = 5.0
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
@@ -185,7 +186,7 @@ def real_server(served_copy: Path) -> Iterator[Server]:
     port = free_port()
     env = {**ENV, "SEEDSEARCH_RELOAD_INTERVAL_S": "0.5"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "indexer.cli", "serve", "--index", str(served_copy), "--port", str(port)],
+        [sys.executable, "-m", "seedsearch.cli", "serve", "--index", str(served_copy), "--port", str(port)],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     server = Server(f"http://127.0.0.1:{port}", process)
@@ -236,8 +237,9 @@ def test_rebuild_under_load_fails_no_request_and_serves_the_new_document(
 @pytest.fixture
 def watched(fake_index: Path) -> Iterator[TestClient]:
     """A server over `fake_index` that looks for new builds every 0.1 s."""
-    settings = Settings(index=fake_index, api_key="k", reload_interval_s=0.1)
-    with TestClient(create_app(settings, embedder=FakeEmbedder(dimension=32)), headers={"X-API-Key": "k"}) as c:
+    server = ServerSettings(api_key="k", reload_interval_s=0.1)
+    app = create_app(server, encoder=EncoderSettings(index=fake_index), embedder=FakeEmbedder(dimension=32))
+    with TestClient(app, headers={"X-API-Key": "k"}) as c:
         yield c
 
 
@@ -304,14 +306,11 @@ def test_a_build_killed_after_the_link_swap_is_complete_and_served(
 
 
 def test_the_next_build_after_kills_succeeds_and_removes_the_leftovers(
-    fake_index: Path, big_corpus: Path, seed_copy: Path, build_seconds: float
+    fake_index: Path, seed_copy: Path
 ) -> None:
     (seed_copy / "rice.txt").write_text("Rice harvests in Thailand were late this year.\n", encoding="utf-8")
-    start_build(seed_copy, fake_index, kill_at="before-link-swap").wait(timeout=120)
-    build = start_build(big_corpus, fake_index)
-    time.sleep(build_seconds * 0.5)
-    build.send_signal(signal.SIGKILL)
-    assert build.wait() == -signal.SIGKILL, "the build finished before the kill"
+    assert start_build(seed_copy, fake_index, kill_at="before-link-swap").wait(timeout=120) == -signal.SIGKILL
+    assert start_build(seed_copy, fake_index, kill_at="before-rename").wait(timeout=120) == -signal.SIGKILL
     leftovers = [p.name for p in (fake_index / BUILDS).iterdir() if p.name.startswith(".tmp-")]
     assert leftovers, "the kill should have left a temporary build folder behind"
     report = build_index([seed_copy], fake_index, FakeEmbedder(dimension=32))
@@ -358,7 +357,7 @@ def test_a_second_build_exits_with_a_clear_message_or_waits(
     fake_index: Path, big_corpus: Path, seed_copy: Path
 ) -> None:
     first = start_build(big_corpus, fake_index)
-    app = create_app(Settings(index=fake_index), embedder=FakeEmbedder(dimension=32))
+    app = create_app(encoder=EncoderSettings(index=fake_index), embedder=FakeEmbedder(dimension=32))
     try:
         wait_until_building(fake_index, first)
         with TestClient(app) as server:

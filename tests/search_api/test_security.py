@@ -13,17 +13,20 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from indexer import cli
 from indexer.build import build_index
 from indexer.embedding import FakeEmbedder
-from indexer.settings import Settings
+from indexer.settings import EncoderSettings
 from search_api.app import create_app
+from search_api.settings import ServerSettings
+from seedsearch import cli
 
 KEY = "k3y-S3ntinel-0123456789"
 
 
 def make_client(index_dir: Path, **settings: object) -> TestClient:
-    app = create_app(Settings(index=index_dir, **settings), embedder=FakeEmbedder(dimension=32))
+    app = create_app(
+        ServerSettings(**settings), encoder=EncoderSettings(index=index_dir), embedder=FakeEmbedder(dimension=32)
+    )
     return TestClient(app, raise_server_exceptions=False)
 
 
@@ -167,13 +170,13 @@ def test_serve_binds_loopback_unless_told_otherwise(fake_index: Path, captured_r
     assert runner.invoke(cli.app, ["serve", "--index", str(fake_index)]).exit_code == 0
     assert runner.invoke(cli.app, ["serve", "--index", str(fake_index), "--host", "0.0.0.0"]).exit_code == 0
     assert [call["host"] for call in captured_run] == ["127.0.0.1", "0.0.0.0"]
-    assert Settings().host == "127.0.0.1"
+    assert ServerSettings().host == "127.0.0.1"
 
 
 def every_path(client: TestClient) -> list[str]:
     """One concrete URL per route of the app (path parameters filled in), plus the docs and an unknown path."""
     paths = []
-    for route in client.app.routes:  # type: ignore[attr-defined]
+    for route in client.app.state.routes:  # type: ignore[attr-defined]
         path = getattr(route, "path", "")
         if path and path != "/health":
             paths.append(path.replace("{doc_id:path}", "cocoa.txt").replace("{passage_id}", "1"))
@@ -237,7 +240,7 @@ def test_cors_is_closed_unless_configured(fake_index: Path, client: TestClient) 
 
 
 def test_request_bodies_are_limited(fake_index: Path) -> None:
-    assert Settings().max_body_bytes <= 1_000_000
+    assert ServerSettings().max_body_bytes <= 1_000_000
     with make_client(fake_index, max_body_bytes=2048) as client:
         body = b'{"query": "' + b"a" * 3000 + b'"}'
         assert_says(client.post("/search", content=body, headers={"content-type": "application/json"}), 413, "2048")
@@ -259,7 +262,7 @@ def test_no_document_text_query_or_key_in_logs_above_debug(
     (seed_copy / "secret.txt").write_text(f"Secret note\n\n{SECRET_TEXT}.\n", encoding="utf-8")
     index_dir = tmp_path / "index"
     build_index([seed_copy], index_dir, FakeEmbedder(dimension=32))
-    with make_client(index_dir, api_key=KEY, reload_interval_s=0.1) as client:
+    with make_client(index_dir, api_key=KEY, reload_interval_s=3600) as client:  # reloads come from /admin/reload only
         headers = {"X-API-Key": KEY}
         client.get("/search", params={"q": "obsidian mirrors Quetzalcoatl"}, headers=headers)
         client.post("/search", json={"query": "obsidian mirrors", "k": 3}, headers=headers)

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ui.client import (
-    ApiError,
-    ApiUnreachable,
+from search_api.contract import (
+    Context,
     ContextPassage,
-    DocumentFacet,
-    Entity,
+    DocumentRef,
+    EntityRef,
     Facets,
     Health,
-    Highlight,
-    PassageContext,
     SearchHit,
     SearchRequest,
     SearchResponse,
+    Span,
     Speaker,
     Stats,
+    Unavailable,
+    Why,
 )
+from ui.client import ApiError, ApiUnreachable
 
 TUSK_TEXT = (
     "UK Prime Minister Keir Starmer said signing the declaration paves the way. "
@@ -28,22 +29,25 @@ TUSK_TEXT = (
 )
 TUSK_SENTENCE = TUSK_TEXT[TUSK_TEXT.index("Polish") :]
 
-POLAND = Entity("country:PL", "Poland")
-UK = Entity("country:GB", "United Kingdom")
-TUSK = Speaker("Donald Tusk", "Polish Prime Minister", ("country:PL",), ("Poland",))
+POLAND = EntityRef(id="country:PL", name="Poland")
+UK = EntityRef(id="country:GB", name="United Kingdom")
+TUSK = Speaker(
+    speaker="Donald Tusk", title="Polish Prime Minister", affiliations=["country:PL"], affiliation_names=["Poland"]
+)
 
 
 def hit(
     rank: int = 1,
     text: str = TUSK_TEXT,
-    highlights: tuple[Highlight, ...] = (Highlight(TUSK_TEXT.index("Polish"), len(TUSK_TEXT)),),
+    highlights: tuple[Span, ...] = (Span(start=TUSK_TEXT.index("Polish"), end=len(TUSK_TEXT)),),
     speakers: tuple[Speaker, ...] = (TUSK,),
-    entities: tuple[Entity, ...] = (POLAND, UK),
+    entities: tuple[EntityRef, ...] = (POLAND, UK),
     passage_id: int = 7,
     score: float = 0.91,
     title: str = "US backs security guarantees for Ukraine",
     section: str | None = "Future of Europe at stake",
     doc_id: str = "000_seed.txt",
+    why: Why | None = None,
 ) -> SearchHit:
     """A search hit, by default Donald Tusk's statement with its sentence highlighted."""
     return SearchHit(
@@ -59,6 +63,7 @@ def hit(
         highlights=highlights,
         speakers=speakers,
         entities=entities,
+        why=why,
     )
 
 
@@ -68,7 +73,9 @@ class FakeClient:
 
     base_url: str = "http://api.test:8123"
     hits: tuple[SearchHit, ...] = field(default_factory=lambda: (hit(),))
-    health_answer: Health = field(default_factory=lambda: Health(ok=True, documents=1, passages=23))
+    health_answer: Health | Unavailable = field(
+        default_factory=lambda: Health(documents=1, passages=23, building=False)
+    )
     unreachable: bool = False
     search_error: ApiError | None = None
     stats_answer: Stats = field(
@@ -78,13 +85,15 @@ class FakeClient:
             model="sentence-transformers/all-MiniLM-L6-v2",
             dimension=384,
             built_at="2025-11-26T15:30:00+00:00",
+            index_kind="flat",
+            backend="onnx",
         )
     )
     facets_answer: Facets = field(
         default_factory=lambda: Facets(
-            documents=(DocumentFacet("000_seed.txt", "US backs security guarantees for Ukraine"),),
-            speakers=("Donald Tusk", "Keir Starmer"),
-            entities=(POLAND, UK),
+            documents=[DocumentRef(doc_id="000_seed.txt", title="US backs security guarantees for Ukraine")],
+            speakers=["Donald Tusk", "Keir Starmer"],
+            entities=[POLAND, UK],
         )
     )
     searches: list[SearchRequest] = field(default_factory=list)
@@ -95,7 +104,7 @@ class FakeClient:
         if self.unreachable:
             raise ApiUnreachable(self.base_url, "ConnectError")
 
-    def health(self) -> Health:
+    def health(self) -> Health | Unavailable:
         self._check()
         return self.health_answer
 
@@ -112,19 +121,24 @@ class FakeClient:
         self.searches.append(request)
         if self.search_error is not None:
             raise self.search_error
-        return SearchResponse(query=request.query, mode=request.mode, took_ms=4.2, results=self.hits[: request.k])
+        return SearchResponse(
+            query=request.query, mode=request.mode, took_ms=4.2, results=list(self.hits[: request.k])
+        )
 
-    def context(self, passage_id: int, window: int = 1) -> PassageContext:
+    def context(self, passage_id: int, window: int = 1) -> Context:
         self._check()
         self.contexts.append(passage_id)
-        return PassageContext(
+        section = "Future of Europe at stake"
+        return Context(
             doc_id="000_seed.txt",
             title="US backs security guarantees for Ukraine",
-            passages=(
-                ContextPassage(passage_id - 1, 0, "The passage before the hit.", None),
-                ContextPassage(passage_id, 1, TUSK_TEXT, "Future of Europe at stake", is_hit=True),
-                ContextPassage(passage_id + 1, 2, "The passage after the hit.", "Future of Europe at stake"),
-            ),
+            passages=[
+                ContextPassage(passage_id=passage_id - 1, position=0, text="The passage before the hit."),
+                ContextPassage(passage_id=passage_id, position=1, text=TUSK_TEXT, section=section, is_hit=True),
+                ContextPassage(
+                    passage_id=passage_id + 1, position=2, text="The passage after the hit.", section=section
+                ),
+            ],
         )
 
     def close(self) -> None:

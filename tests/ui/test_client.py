@@ -9,15 +9,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from ui.client import (
-    DEFAULT_API_URL,
-    ApiClient,
-    ApiError,
-    ApiUnreachable,
-    Highlight,
-    SearchRequest,
-    Speaker,
-)
+from search_api.contract import Health, SearchRequest, Span, Speaker, Unavailable
+from ui.client import DEFAULT_API_URL, ApiClient, ApiError, ApiUnreachable
 
 HIT = {
     "rank": 1,
@@ -54,7 +47,9 @@ def test_search_posts_the_request_and_reads_typed_hits() -> None:
         return httpx.Response(200, json={"query": "q", "mode": "dense", "took_ms": 4.2, "results": [HIT]})
 
     with client_for(handler) as client:
-        response = client.search(SearchRequest("What did Poland say?", k=3, mode="dense", speaker="Donald Tusk"))
+        response = client.search(
+            SearchRequest(query="What did Poland say?", k=3, mode="dense", speaker="Donald Tusk")
+        )
 
     assert seen[0].method == "POST" and seen[0].url.path == "/search"
     assert json.loads(seen[0].content) == {
@@ -67,8 +62,14 @@ def test_search_posts_the_request_and_reads_typed_hits() -> None:
     }
     assert response.took_ms == 4.2
     (hit,) = response.results
-    assert hit.highlights == (Highlight(0, 58),)
-    assert hit.speakers == (Speaker("Donald Tusk", "Polish Prime Minister", ("country:PL",), ("Poland",)),)
+    assert hit.highlights == [Span(start=0, end=58)]
+    assert hit.speakers == [
+        Speaker(
+            speaker="Donald Tusk", title="Polish Prime Minister", affiliations=["country:PL"],
+            affiliation_names=["Poland"],
+        )
+    ]
+    assert hit.why is None
     assert hit.entities[0].name == "Poland"
     assert hit.section is None
 
@@ -99,7 +100,7 @@ def test_health_503_is_an_answer_not_an_error() -> None:
         return httpx.Response(503, json={"detail": detail, "building": True})
 
     health = client_for(handler).health()
-    assert not health.ok and health.building and health.detail == detail
+    assert isinstance(health, Unavailable) and health.building and health.detail == detail
 
 
 def test_health_ok_reads_counts_and_building() -> None:
@@ -107,7 +108,7 @@ def test_health_ok_reads_counts_and_building() -> None:
         return httpx.Response(200, json={"status": "ok", "documents": 2, "passages": 30, "building": True})
 
     health = client_for(handler).health()
-    assert health.ok and health.documents == 2 and health.passages == 30 and health.building
+    assert isinstance(health, Health) and health.documents == 2 and health.passages == 30 and health.building
 
 
 def test_validation_error_becomes_api_error_with_readable_detail() -> None:
@@ -117,7 +118,7 @@ def test_validation_error_becomes_api_error_with_readable_detail() -> None:
         )
 
     with pytest.raises(ApiError) as caught:
-        client_for(handler).search(SearchRequest(" "))
+        client_for(handler).search(SearchRequest.model_construct(query=" "))
     assert caught.value.status == 422
     assert caught.value.detail == "query: the query is empty"
 
@@ -138,7 +139,7 @@ def test_non_json_or_foreign_answers_are_api_errors() -> None:
     def other_json(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"hello": "world"})
 
-    with pytest.raises(ApiError, match="did not answer with JSON"):
+    with pytest.raises(ApiError, match="is http://api.test a seedsearch API"):
         client_for(html_page).stats()
     with pytest.raises(ApiError, match="is http://api.test a seedsearch API"):
         client_for(other_json).stats()
@@ -173,4 +174,4 @@ def test_timeout_is_unreachable() -> None:
         raise httpx.ReadTimeout("slow", request=request)
 
     with pytest.raises(ApiUnreachable):
-        client_for(handler).search(SearchRequest("q"))
+        client_for(handler).search(SearchRequest(query="q"))

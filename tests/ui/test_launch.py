@@ -72,7 +72,7 @@ def free_port() -> int:
 
 def test_seedsearch_ui_stopped_with_sigterm_leaves_no_streamlit_running() -> None:
     port = free_port()
-    cli = "from indexer.cli import app; app()"
+    cli = "from seedsearch.cli import app; app()"
     parent = start(cli, "ui", "--port", str(port), "--api-url", "http://127.0.0.1:9")
     streamlit = only_child(parent)
     deadline = time.monotonic() + 60

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from search_api.contract import Health, SearchRequest, Unavailable
 from tests.ui.fakes import TUSK_SENTENCE, FakeClient, hit
-from ui.client import ApiClient, ApiError, Health, SearchRequest
+from ui.client import ApiClient, ApiError
 from ui.page import EXAMPLES
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
@@ -69,7 +70,7 @@ def test_first_visit_shows_examples_and_does_not_search(fake: FakeClient) -> Non
 def test_search_renders_cards_with_highlight_speakers_and_timing(fake: FakeClient) -> None:
     at = search(page(), "What did Poland say?")
     assert not at.exception
-    assert fake.searches == [SearchRequest("What did Poland say?")]
+    assert fake.searches == [SearchRequest(query="What did Poland say?")]
     (card,) = cards(at)
     assert re.search(r"<mark>(.*?)</mark>", card).group(1) == TUSK_SENTENCE.replace("'", "&#x27;")
     assert "Donald Tusk · Polish Prime Minister" in card
@@ -99,7 +100,9 @@ def test_question_in_the_address_runs_the_search_on_load(fake: FakeClient) -> No
 def test_filters_from_the_address_are_applied(fake: FakeClient) -> None:
     page(q="guarantees", mode="lexical", k="3", doc="000_seed.txt", speaker="Donald Tusk", entity="country:PL")
     assert fake.searches == [
-        SearchRequest("guarantees", 3, "lexical", doc_id="000_seed.txt", speaker="Donald Tusk", entity="country:PL")
+        SearchRequest(
+            query="guarantees", k=3, mode="lexical", doc_id="000_seed.txt", speaker="Donald Tusk", entity="country:PL"
+        )
     ]
 
 
@@ -113,7 +116,7 @@ def test_filters_are_passed_to_the_client_and_kept_in_the_address(fake: FakeClie
     at.run()
     assert not at.exception
     assert fake.searches[-1] == SearchRequest(
-        "guarantees", 10, "dense", doc_id="000_seed.txt", speaker="Keir Starmer", entity="country:GB"
+        query="guarantees", k=10, mode="dense", doc_id="000_seed.txt", speaker="Keir Starmer", entity="country:GB"
     )
     assert at.query_params == {
         "q": "guarantees",
@@ -124,7 +127,7 @@ def test_filters_are_passed_to_the_client_and_kept_in_the_address(fake: FakeClie
         "entity": "country:GB",
     }
     next(b for b in at.button if b.label == "Clear filters").click().run()
-    assert fake.searches[-1] == SearchRequest("guarantees", 10, "dense")
+    assert fake.searches[-1] == SearchRequest(query="guarantees", k=10, mode="dense")
 
 
 def test_filter_options_come_from_facets(fake: FakeClient) -> None:
@@ -155,8 +158,16 @@ def test_api_unreachable_names_the_address_and_how_to_start_it(fake: FakeClient)
     assert cards(at) == []
 
 
+def test_index_gone_between_health_and_search_explains_how_to_build_it(fake: FakeClient) -> None:
+    fake.search_error = ApiError(503, "no index loaded from index: build one")
+    at = page(q="What did Poland say?")
+    assert not at.exception
+    assert "No index is loaded" in at.warning[0].value
+    assert "no index loaded from index" in all_text(at)
+
+
 def test_index_missing_explains_how_to_build_it(fake: FakeClient) -> None:
-    fake.health_answer = Health(ok=False, detail="no index loaded from index: build one")
+    fake.health_answer = Unavailable(detail="no index loaded from index: build one")
     at = page(q="What did Poland say?")
     assert not at.exception
     assert "No index is loaded" in at.warning[0].value
@@ -166,7 +177,7 @@ def test_index_missing_explains_how_to_build_it(fake: FakeClient) -> None:
 
 
 def test_index_being_built_says_to_wait(fake: FakeClient) -> None:
-    fake.health_answer = Health(ok=False, building=True)
+    fake.health_answer = Unavailable(detail="", building=True)
     at = page(q="What did Poland say?")
     assert not at.exception
     assert "being built" in at.info[0].value
@@ -175,7 +186,7 @@ def test_index_being_built_says_to_wait(fake: FakeClient) -> None:
 
 
 def test_rebuild_in_progress_still_shows_results(fake: FakeClient) -> None:
-    fake.health_answer = Health(ok=True, documents=1, passages=23, building=True)
+    fake.health_answer = Health(documents=1, passages=23, building=True)
     at = page(q="What did Poland say?")
     assert not at.exception
     assert "rebuild of the index is in progress" in at.info[0].value

@@ -8,8 +8,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
+from search_api.contract import Context, ContextPassage, EntityRef, Span, Speaker, Why
 from tests.ui.fakes import TUSK, TUSK_SENTENCE, TUSK_TEXT, hit
-from ui.client import ContextPassage, Entity, Highlight, PassageContext, Speaker
 from ui.render import (
     card_html,
     chips_html,
@@ -19,6 +19,7 @@ from ui.render import (
     merge_spans,
     score_fraction,
     speaker_label,
+    why_label,
 )
 
 SCRIPT = "<script>alert(1)</script>"
@@ -37,14 +38,14 @@ def marked(fragment: str) -> list[str]:
 
 def test_highlight_wraps_exactly_the_answering_sentence() -> None:
     start = TUSK_TEXT.index(TUSK_SENTENCE)
-    out = highlight_html(TUSK_TEXT, [Highlight(start, start + len(TUSK_SENTENCE))])
+    out = highlight_html(TUSK_TEXT, [Span(start=start, end=start + len(TUSK_SENTENCE))])
     assert marked(out) == [TUSK_SENTENCE]
     assert visible_text(out) == TUSK_TEXT
 
 
 def test_script_and_img_tags_become_text() -> None:
     text = f"Before {SCRIPT} middle {IMG} after"
-    out = highlight_html(text, [Highlight(0, len(text))])
+    out = highlight_html(text, [Span(start=0, end=len(text))])
     assert "<script" not in out and "<img" not in out
     assert "&lt;script&gt;" in out and "&lt;img src=x onerror=alert(1)&gt;" in out
     assert visible_text(out) == text
@@ -52,7 +53,7 @@ def test_script_and_img_tags_become_text() -> None:
 
 def test_highlight_inside_a_tag_does_not_produce_markup() -> None:
     text = f"x {SCRIPT} y"
-    out = highlight_html(text, [Highlight(3, 10)])  # "script>" cut in the middle of the tag
+    out = highlight_html(text, [Span(start=3, end=10)])  # "script>" cut in the middle of the tag
     assert "<script" not in out
     assert marked(out) == [text[3:10]]
 
@@ -73,14 +74,14 @@ def test_newlines_become_line_breaks_so_the_html_stays_one_block() -> None:
 
 
 def test_quotes_are_escaped_for_attributes() -> None:
-    chips = chips_html([Speaker('Eve" onmouseover="alert(1)', None, (), ('x" y',))], [])
+    chips = chips_html([Speaker(speaker='Eve" onmouseover="alert(1)', affiliation_names=['x" y'])], [])
     assert 'onmouseover="' not in chips
     assert "&quot;" in chips
 
 
 def test_out_of_range_and_overlapping_highlights_are_tolerated() -> None:
     text = "abcdefghij"
-    spans = [Highlight(8, 50), Highlight(-5, 2), Highlight(1, 4), Highlight(6, 6), Highlight(9, 3)]
+    spans = [Span(start=s, end=e) for s, e in [(8, 50), (-5, 2), (1, 4), (6, 6), (9, 3)]]
     assert merge_spans(spans, len(text)) == [(0, 4), (8, 10)]
     out = highlight_html(text, spans)
     assert marked(out) == ["abcd", "ij"]
@@ -96,11 +97,11 @@ def test_no_highlights_leaves_the_text_plain() -> None:
     spans=st.lists(st.tuples(st.integers(-10, 250), st.integers(-10, 250)), max_size=6),
 )
 def test_any_text_survives_escaping_and_highlighting(text: str, spans: list[tuple[int, int]]) -> None:
-    out = highlight_html(text, [Highlight(s, e) for s, e in spans])
+    out = highlight_html(text, [Span(start=s, end=e) for s, e in spans])
     # The only tags are ours; the visible text is the document text exactly.
     assert set(re.findall(r"<(/?\w+)", out)) <= {"mark", "/mark", "br"}
     assert visible_text(out) == text.replace("\r", "")
-    merged = merge_spans([Highlight(s, e) for s, e in spans], len(text))
+    merged = merge_spans([Span(start=s, end=e) for s, e in spans], len(text))
     assert marked(out) == [text[s:e].replace("\r", "") for s, e in merged]
 
 
@@ -129,16 +130,16 @@ def test_score_fraction_is_relative_to_the_best_and_bounded() -> None:
 
 def test_speaker_label_skips_a_missing_title() -> None:
     assert speaker_label(TUSK) == "Donald Tusk · Polish Prime Minister"
-    assert speaker_label(Speaker("Anonymous")) == "Anonymous"
+    assert speaker_label(Speaker(speaker="Anonymous")) == "Anonymous"
 
 
 def test_speaker_label_does_not_repeat_a_title_the_name_holds() -> None:
-    group = Speaker("leaders of France, Germany and Poland", "leaders")
+    group = Speaker(speaker="leaders of France, Germany and Poland", title="leaders")
     assert speaker_label(group) == "leaders of France, Germany and Poland"
 
 
 def test_many_entities_collapse_into_a_counted_chip() -> None:
-    entities = [Entity(f"country:{i}", f"Country {i}") for i in range(9)]
+    entities = [EntityRef(id=f"country:{i}", name=f"Country {i}") for i in range(9)]
     chips = chips_html([], entities, max_entities=6)
     assert chips.count("ss-chip-entity") == 7
     assert ">+3</span>" in chips
@@ -147,20 +148,32 @@ def test_many_entities_collapse_into_a_counted_chip() -> None:
 
 def test_chips_are_empty_without_people_or_entities() -> None:
     assert chips_html([], []) == ""
-    assert 'title="country&#58;PL"' in chips_html([], [Entity("country:PL", "Poland")])  # id as tooltip
+    assert 'title="country&#58;PL"' in chips_html([], [EntityRef(id="country:PL", name="Poland")])  # id as tooltip
+
+
+def test_card_says_why_a_hit_was_lifted_when_the_api_says() -> None:
+    why = Why(speaker="Jacques Chirac", verb="said", title="French president", path=["France"])
+    card = card_html(hit(why=why), top_score=0.9)
+    assert "Why&#58; Jacques Chirac -&gt; French president -&gt; France, said" in card
+    assert "ss-why" not in card_html(hit(), top_score=0.9)
+
+
+def test_why_names_each_step_once() -> None:
+    why = Why(speaker="Donald Tusk", verb="warned", title="Prime Minister", path=["prime minister", "Poland"])
+    assert why_label(why) == "Why: Donald Tusk -> Prime Minister -> Poland, warned"
 
 
 def test_context_marks_the_hit_and_shows_each_section_once() -> None:
-    context = PassageContext(
-        "d",
-        "T",
-        (
-            ContextPassage(1, 0, "before", "Intro"),
-            ContextPassage(2, 1, "the <hit>", "Intro", is_hit=True),
-            ContextPassage(3, 2, "after", "Next"),
-        ),
+    context = Context(
+        doc_id="d",
+        title="T",
+        passages=[
+            ContextPassage(passage_id=1, position=0, text="before", section="Intro"),
+            ContextPassage(passage_id=2, position=1, text="the <hit>", section="Intro", is_hit=True),
+            ContextPassage(passage_id=3, position=2, text="after", section="Next"),
+        ],
     )
-    out = context_html(context, [Highlight(4, 9)])
+    out = context_html(context, [Span(start=4, end=9)])
     assert out.count("Intro") == 1 and out.count("Next") == 1
     assert '<div class="ss-ctx-p ss-ctx-hit">the <mark>&lt;hit&gt;</mark></div>' in out
     assert visible_text(out).index("before") < visible_text(out).index("after")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from indexer import cli
 from indexer.embedding import FakeEmbedder
+from seedsearch import cli
 
 runner = CliRunner()
 

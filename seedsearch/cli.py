@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic_settings import BaseSettings
 
-from indexer.settings import Settings, get_settings
+from indexer.settings import BuildSettings, EncoderSettings
+from search_api.contract import DEFAULT_K, DEFAULT_MODE, MAX_K, Mode, SearchHit
+from search_api.settings import SearchSettings, ServerSettings
+from ui.settings import PageSettings
 
 app = typer.Typer(
     name="seedsearch",
@@ -28,16 +32,18 @@ app = typer.Typer(
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S", bound=BaseSettings)
 
-IndexOption = Annotated[Path | None, typer.Option("--index", help="Index directory [env SEEDSEARCH_INDEX].")]
+IndexOption = Annotated[Path | None, typer.Option("--index", help="Index directory (env SEEDSEARCH_INDEX).")]
 ModelOption = Annotated[
     str | None, typer.Option("--model", help="sentence-transformers name or path; default: bundled MiniLM.")
 ]
 BackendOption = Annotated[
     str | None,
-    typer.Option("--backend", help="auto, torch-fp32, torch-bf16, onnx, openvino(-bf16) [env SEEDSEARCH_BACKEND]."),
+    typer.Option("--backend", help="auto, torch-fp32, torch-bf16, onnx, openvino(-bf16) (env SEEDSEARCH_BACKEND)."),
 ]
 DeviceOption = Annotated[str | None, typer.Option("--device", help="cpu or cuda.")]
+ModeOption = Annotated[Mode, typer.Option("--mode", help="hybrid, dense or lexical.", case_sensitive=False)]
 
 
 def fail(message: str) -> typer.Exit:
@@ -72,12 +78,12 @@ def clean_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _settings(**overrides: Any) -> Settings:
-    base = get_settings()
-    return base.model_copy(update={key: value for key, value in overrides.items() if value is not None})
+def _settings(kind: type[S], **overrides: Any) -> S:
+    """`kind` read from the environment, with the options given on the command line on top."""
+    return kind().model_copy(update={key: value for key, value in overrides.items() if value is not None})
 
 
-def _embedder(settings: Settings) -> Any:
+def _embedder(settings: EncoderSettings) -> Any:
     from indexer.embedding import load_embedder
 
     return load_embedder(settings.model, backend=settings.backend, device=settings.device, cache_dir=settings.cache_dir)
@@ -112,6 +118,7 @@ def build(
     from indexer.build import build_index
 
     settings = _settings(
+        BuildSettings,
         source=source or None, index=index, model=model, backend=backend, device=device,
         index_kind=index_kind, passage_max_tokens=max_tokens, passage_min_tokens=min_tokens,
     )
@@ -148,28 +155,30 @@ def build(
 def search(
     question: Annotated[str, typer.Argument(help="The question to answer.")],
     index: IndexOption = None,
-    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="Number of results.")] = 5,
-    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or lexical.")] = "hybrid",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON with the API's fields.")] = False,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=MAX_K, help="Number of results.")] = DEFAULT_K,
+    mode: ModeOption = DEFAULT_MODE,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON answer (GET /search).")] = False,
     model: ModelOption = None,
     backend: BackendOption = None,
 ) -> None:
     """Search the index and print the best passages, the answering sentence highlighted."""
-    from search_api.app import engine_options
-    from search_api.engine import LoadedIndex, SearchEngine, hit_to_dict
-    from search_api.schemas import clean_query
+    from search_api.contract import clean_query
+    from search_api.engine import LoadedIndex, SearchEngine
+    from search_api.fusion import SearchOptions
+    from search_api.responses import search_response
 
-    if mode not in ("hybrid", "dense", "lexical"):
-        raise fail(f"--mode must be hybrid, dense or lexical, not {mode!r}")
     question = clean_query(question)
-    settings = _settings(index=index, model=model, backend=backend)
+    settings = _settings(EncoderSettings, index=index, model=model, backend=backend)
     loaded = LoadedIndex(settings.index)
-    engine = SearchEngine(loaded, _embedder(settings), engine_options(settings))
-    result = engine.search(question, k=k, mode=mode)  # type: ignore[arg-type]
-    hits = [hit_to_dict(hit, engine.resolver) for hit in result.hits]
+    engine = SearchEngine(loaded, _embedder(settings), SearchOptions.from_settings(SearchSettings()))
+    answer = search_response(engine.search(question, k=k, mode=mode), engine.resolver)
     if as_json:
-        typer.echo(json.dumps({"query": question, "took_ms": result.took_ms, "results": hits}, ensure_ascii=False))
+        typer.echo(answer.model_dump_json())
         return
+    _print_hits(answer.results)
+
+
+def _print_hits(hits: list[SearchHit]) -> None:
     from rich.console import Console
     from rich.text import Text
 
@@ -177,19 +186,18 @@ def search(
     if not hits:
         console.print("No passage matches; try other words or --mode dense.")
     for hit in hits:
-        header = Text(f"{hit['rank']}. {hit['score']:.3f}  {hit['title']}", style="bold")
-        if hit["section"]:
-            header.append(f"  · {hit['section']}", style="dim")
+        header = Text(f"{hit.rank}. {hit.score:.3f}  {hit.title}", style="bold")
+        if hit.section:
+            header.append(f"  · {hit.section}", style="dim")
         console.print(header)
         speakers = ", ".join(
-            f"{s['speaker']}" + (f" ({', '.join(s['affiliation_names'])})" if s["affiliation_names"] else "")
-            for s in hit["speakers"]
+            s.speaker + (f" ({', '.join(s.affiliation_names)})" if s.affiliation_names else "") for s in hit.speakers
         )
         if speakers:
             console.print(Text(f"   speakers: {speakers}", style="cyan"))
-        body = Text(hit["text"])
-        for span in hit["highlights"]:
-            body.stylize("bold yellow", span["start"], span["end"])
+        body = Text(hit.text)
+        for span in hit.highlights:
+            body.stylize("bold yellow", span.start, span.end)
         console.print(Text("   ").append(body))
         console.print()
 
@@ -212,20 +220,25 @@ def serve(
 
     prepare_server_process()  # SIGINT or SIGTERM while the model loads stops start-up; malloc arenas capped
     from indexer.store import IndexMissingError, Manifest, resolve_build
-    from search_api.app import create_app, engine_options
+    from search_api.app import create_app
+    from search_api.fusion import SearchOptions
     from search_api.service import IndexHolder
 
-    settings = _settings(index=index, host=host, port=port, model=model, backend=backend, device=device)
+    settings = _settings(EncoderSettings, index=index, model=model, backend=backend, device=device)
+    server = _settings(ServerSettings, host=host, port=port)
+    search_settings = SearchSettings()
     try:  # a missing index or a broken manifest fails here, before the model spends seconds loading
         Manifest.read(resolve_build(settings.index))
     except IndexMissingError:
         if not wait_for_index:
             raise
-    holder = IndexHolder(settings.index, _embedder(settings), engine_options(settings))
+    holder = IndexHolder(settings.index, _embedder(settings), SearchOptions.from_settings(search_settings))
     holder.load(required=not wait_for_index)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    typer.echo(f"seedsearch API on http://{settings.host}:{settings.port} (docs at /docs)", err=True)
-    serve_api(create_app(settings, holder=holder), settings.host, settings.port)
+    typer.echo(f"seedsearch API on http://{server.host}:{server.port} (docs at /docs)", err=True)
+    serve_api(
+        create_app(server, encoder=settings, search_settings=search_settings, holder=holder), server.host, server.port
+    )
 
 
 @app.command()
@@ -238,7 +251,7 @@ def ui(
     """Start the Streamlit search page (SIGTERM or SIGINT stops the page with it)."""
     from ui.launch import run_page
 
-    settings = _settings(ui_port=port, api_url=api_url)
+    settings = _settings(PageSettings, ui_port=port, api_url=api_url)
     typer.echo(f"seedsearch page on http://{host}:{settings.ui_port} (API {settings.api_url})", err=True)
     raise typer.Exit(run_page(settings.ui_port, host, settings.api_url))
 
@@ -249,7 +262,7 @@ def info(index: IndexOption = None) -> None:
     """Print the manifest of the published index, after checking that its files can be read."""
     from search_api.engine import LoadedIndex
 
-    settings = _settings(index=index)
+    settings = _settings(EncoderSettings, index=index)
     loaded = LoadedIndex(settings.index)
     loaded.close()
     typer.echo(f"build: {loaded.build_dir}")
@@ -263,7 +276,7 @@ def evaluate(
     beir: Annotated[Path | None, typer.Option("--beir", help="BEIR dataset folder (corpus, queries, qrels).")] = None,
     split: Annotated[str, typer.Option("--split", help="qrels split for --beir.")] = "test",
     index: IndexOption = None,
-    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or lexical.")] = "hybrid",
+    mode: ModeOption = DEFAULT_MODE,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     model: ModelOption = None,
     backend: BackendOption = None,
@@ -272,24 +285,33 @@ def evaluate(
     ] = None,
 ) -> None:
     """Measure answer quality: hit@1, hit@3, MRR@5 on a question set, or nDCG@10 and recall@100 on BEIR."""
-    from search_api.app import engine_options
     from search_api.engine import LoadedIndex, SearchEngine
-    from search_api.evaluation import api_search, evaluate_beir, evaluate_questions
+    from search_api.evaluation import (
+        BeirReport,
+        QuestionReport,
+        SearchFn,
+        api_search,
+        engine_search,
+        evaluate_beir,
+        evaluate_questions,
+    )
+    from search_api.fusion import SearchOptions
 
     if (questions is None) == (beir is None):
         raise fail("give exactly one of --questions FILE or --beir DIR")
-    if mode not in ("hybrid", "dense", "lexical"):
-        raise fail(f"--mode must be hybrid, dense or lexical, not {mode!r}")
-    settings = _settings(index=index, model=model, backend=backend)
+    search: SearchFn
     if api_url:
-        search = api_search(api_url, mode, settings.api_key)  # type: ignore[arg-type]
+        search = api_search(api_url, mode, ServerSettings().api_key)
     else:
-        search = SearchEngine(LoadedIndex(settings.index), _embedder(settings), engine_options(settings))
+        settings = _settings(EncoderSettings, index=index, model=model, backend=backend)
+        options = SearchOptions.from_settings(SearchSettings())
+        search = engine_search(SearchEngine(LoadedIndex(settings.index), _embedder(settings), options), mode)
+    report: QuestionReport | BeirReport
     if questions is not None:
-        report = evaluate_questions(search, questions, mode=mode)  # type: ignore[arg-type]
+        report = evaluate_questions(search, questions)
     else:
         assert beir is not None
-        report = evaluate_beir(search, beir, split=split, mode=mode)  # type: ignore[arg-type]
+        report = evaluate_beir(search, beir, split=split)
     typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.render())
 
 

@@ -1,0 +1,1 @@
+"""The `seedsearch` command: composes the indexer, the search API and the page from above."""
