@@ -23,27 +23,31 @@ from indexer.documents import Document, SkippedSource, load_documents
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
 from indexer.passages import Passage, split_document
-from indexer.store import (
-    DATABASE,
-    FAISS_FILE,
-    MANIFEST,
-    IndexStoreError,
-    Manifest,
+from indexer.database import (
     PassageRow,
-    build_lock,
     create_database,
     delete_documents,
     document_hashes,
-    index_new_documents,
     insert_documents,
     insert_passages,
-    load_vectors,
-    new_build_dir,
+    lexical_documents,
+    lexical_rows,
     open_for_update,
+)
+from indexer.index_dir import (
+    DATABASE,
+    FAISS_FILE,
+    LEXICAL,
+    MANIFEST,
+    IndexStoreError,
+    build_lock,
+    new_build_dir,
     publish,
     resolve_build,
-    save_vectors,
 )
+from indexer.lexical import write_lexical_index
+from indexer.local_store import load_vectors, save_vectors
+from indexer.manifest import Manifest
 from indexer.vector_index import build_vector_index, save_vector_index
 
 Log = Callable[[str], None]
@@ -285,12 +289,16 @@ def _write_build(
             conn, ((d.doc_id, d.title, d.text, dict(d.metadata), d.source, d.content_hash) for d in to_embed)
         )
         insert_passages(conn, rows)
-        index_new_documents(conn)
         conn.commit()
         documents_count = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         passages_count = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+        timings["store"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        _write_lexical(conn, build_dir, resolver)
+        timings["lexical"] = time.perf_counter() - tick
     finally:
         conn.close()
+    tick = time.perf_counter()
     keep = ~np.isin(old_ids, np.asarray(removed_ids, dtype=np.int64))
     vectors = np.concatenate([np.asarray(old_vectors[keep], dtype=np.float32), new_vectors])
     ids = np.concatenate([old_ids[keep], np.asarray([r.id for r in rows], dtype=np.int64)])
@@ -299,7 +307,7 @@ def _write_build(
             f"internal error: {vectors.shape[0]} vectors for {passages_count} passages; rebuild with --full"
         )
     save_vectors(build_dir, vectors, ids)
-    timings["store"] = time.perf_counter() - tick
+    timings["store"] += time.perf_counter() - tick
 
     tick = time.perf_counter()
     index, info = build_vector_index(vectors, ids, kind=index_kind)  # type: ignore[arg-type]
@@ -314,8 +322,20 @@ def _write_build(
         "reused_documents": len(documents) - len(to_embed),
         "removed_documents": removed_docs,
         "words": sum(len(doc.text.split()) for doc in to_embed),
-        "vector_index": info.to_dict() if hasattr(info, "to_dict") else dict(vars(info)),
+        "vector_index": info,
     }
+
+
+def _write_lexical(conn: sqlite3.Connection, build_dir: Path, resolver: EntityResolver) -> None:
+    """The lexical index of every passage and document in the database, written into the build folder."""
+
+    def entity_name(entity_id: str) -> str:
+        try:
+            return resolver.get(entity_id).name
+        except KeyError:
+            return ""
+
+    write_lexical_index(build_dir / LEXICAL, list(lexical_rows(conn, entity_name)), lexical_documents(conn))
 
 
 def _embedding_text(doc: Document, passage: Passage, embed_title: bool) -> str:

@@ -22,12 +22,12 @@ import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import faiss
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 IndexKind = Literal["auto", "flat", "hnsw", "ivfpq"]
 KINDS: tuple[str, ...] = ("flat", "hnsw", "ivfpq")
@@ -60,9 +60,8 @@ TRAIN_SAMPLE_MAX = 200_000
 TRAIN_POINTS_PER_LIST = 40
 
 
-@dataclass(frozen=True)
-class VectorIndexInfo:
-    """What was built, for the manifest.
+class VectorIndexInfo(BaseModel):
+    """What was built, for the manifest (strict and frozen: a manifest with a wrong type is refused on load).
 
     Attributes:
         kind: Resolved kind: "flat", "hnsw" or "ivfpq".
@@ -75,39 +74,26 @@ class VectorIndexInfo:
             ``{"nprobe": 16, "rerank": 100}``.
     """
 
-    kind: str
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+    kind: Literal["flat", "hnsw", "ivfpq"]
     factory: str
-    count: int
-    dimension: int
+    count: int = Field(ge=0)
+    dimension: int = Field(gt=0)
     recall_at_10: float | None = None
-    search_params: dict[str, int] = field(default_factory=dict)
+    search_params: dict[str, int] = Field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for a manifest."""
-        return {
-            "kind": self.kind,
-            "factory": self.factory,
-            "count": self.count,
-            "dimension": self.dimension,
-            "recall_at_10": self.recall_at_10,
-            "search_params": dict(self.search_params),
-        }
+        return self.model_dump()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VectorIndexInfo:
-        """Read the form written by :meth:`to_dict`, refusing unknown kinds."""
-        kind = str(data["kind"])
-        if kind not in KINDS:
-            raise ValueError(f"Unknown vector index kind {kind!r} in manifest; expected one of {KINDS}.")
-        recall = data.get("recall_at_10")
-        return cls(
-            kind=kind,
-            factory=str(data["factory"]),
-            count=int(data["count"]),
-            dimension=int(data["dimension"]),
-            recall_at_10=None if recall is None else float(recall),
-            search_params={str(k): int(v) for k, v in dict(data.get("search_params", {})).items()},
-        )
+        """Read the form written by :meth:`to_dict`, refusing unknown kinds and wrong types."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise ValueError(f"Unknown vector index kind or bad vector index info in manifest: {err}") from err
 
 
 def choose_kind(count: int) -> str:
@@ -418,7 +404,7 @@ def _tune(
         _, labels = _search_inner(inner, queries, 10, params.get("rerank", 0), vectors)
         found = [rest[f[f >= 0]] if sequential else f[f >= 0] for f in labels]
         recall = float(np.mean([len(set(t) & set(f)) / max(len(t), 1) for t, f in zip(truth, found, strict=True)]))
-        chosen = replace(info, recall_at_10=round(recall, 4), search_params=params)
+        chosen = info.model_copy(update={"recall_at_10": round(recall, 4), "search_params": params})
         if recall >= target_recall:
             break
     _apply_params(inner, chosen.search_params)

@@ -317,7 +317,7 @@ def create_app(
             model=manifest.model_id,
             dimension=manifest.dimension,
             built_at=manifest.built_at,
-            index_kind=str(manifest.vector_index.get("kind", "flat")),
+            index_kind=manifest.vector_index.kind,
             backend=engine.embedder.backend,
         )
 
@@ -328,7 +328,7 @@ def create_app(
         responses=errors(401, 404, 422, 503),
     )
     def document(engine: EngineDep, doc_id: str) -> schemas.DocumentOut:
-        found = engine.index.store.document(doc_id)
+        found = engine.index.document(doc_id)
         if found is None:
             raise HTTPException(404, detail=f"no document {doc_id!r} in the index: see GET /facets for the ids")
         return schemas.DocumentOut(
@@ -346,7 +346,7 @@ def create_app(
         passage_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="A passage id from a search hit.")],
         window: Annotated[int, Query(ge=0, le=10)] = 1,
     ) -> schemas.Context:
-        passages = engine.index.store.context(passage_id, window)
+        passages = engine.index.context(passage_id, window)
         if not passages:
             raise HTTPException(404, detail=f"no passage {passage_id} in the index")
         return schemas.Context(
@@ -363,7 +363,7 @@ def create_app(
 
     @app.get("/facets", response_model=schemas.Facets, dependencies=keyed, responses=errors(401, 503))
     def facets(engine: EngineDep) -> schemas.Facets:
-        found = engine.index.store.facets()
+        found = engine.index.facets()
         return schemas.Facets(
             documents=[schemas.DocumentRef(**d) for d in found["documents"]],
             speakers=found["speakers"],
