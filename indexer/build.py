@@ -45,9 +45,9 @@ from indexer.index_dir import (
     publish,
     resolve_build,
 )
-from indexer.lexical import write_lexical_index
+from indexer.lexical import LEXICAL_VERSION, write_lexical_index
 from indexer.local_store import load_vectors, save_vectors
-from indexer.manifest import Manifest
+from indexer.manifest import FORMAT_VERSION, REUSABLE_FORMATS, Manifest
 from indexer.vector_index import build_vector_index, save_vector_index
 
 Log = Callable[[str], None]
@@ -138,6 +138,8 @@ def build_index(
             previous is not None
             and previous[1].sources_checksum == checksum
             and previous[1].analysis_version == ANALYSIS_VERSION
+            and previous[1].format_version == FORMAT_VERSION
+            and previous[1].lexical_version == LEXICAL_VERSION
         ):
             log(f"index {index_dir} is up to date with its {len(documents)} documents; nothing to do")
             manifest = previous[1]
@@ -159,6 +161,7 @@ def build_index(
                 built_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 sources_checksum=checksum,
                 analysis_version=ANALYSIS_VERSION,
+                lexical_version=LEXICAL_VERSION,
                 passage_settings=settings,
                 vector_index=report["vector_index"],
                 backend=embedder.backend,
@@ -194,7 +197,7 @@ def _compatible_previous(
     """The published build when it can be updated in place of a full rebuild."""
     try:
         build_dir = resolve_build(index_dir)
-        manifest = Manifest.read(build_dir)
+        manifest = Manifest.read(build_dir, formats=REUSABLE_FORMATS)
     except IndexStoreError:
         return None
     if (
@@ -234,7 +237,9 @@ def _write_build(
     if previous is not None:
         old_dir, old_manifest = previous
         old_hashes = document_hashes(old_dir / DATABASE)
-        reanalyse = old_manifest.analysis_version != ANALYSIS_VERSION
+        reanalyse = (
+            old_manifest.analysis_version != ANALYSIS_VERSION or old_manifest.format_version != FORMAT_VERSION
+        )
         changed = [
             d for d, h in old_hashes.items() if reanalyse or d not in by_id or by_id[d].content_hash != h
         ]

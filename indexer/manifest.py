@@ -16,6 +16,8 @@ from indexer.vector_index import VectorIndexInfo
 
 #: 3: the lexical index moved from SQLite FTS5 to `lexical/` (BM25 matrices).
 FORMAT_VERSION = 3
+#: Older formats whose vectors and database a build can still reuse (it re-analyses every document).
+REUSABLE_FORMATS = (2, 3)
 
 
 class Manifest(BaseModel):
@@ -38,6 +40,7 @@ class Manifest(BaseModel):
     skipped: int = 0
     format_version: int = FORMAT_VERSION
     analysis_version: int = 0
+    lexical_version: int = 0
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -55,8 +58,9 @@ class Manifest(BaseModel):
         return self.model_dump_json(indent=2)
 
     @classmethod
-    def read(cls, build_dir: Path) -> Manifest:
-        """The manifest of `build_dir`, refusing a missing, damaged or older-format one with what to do."""
+    def read(cls, build_dir: Path, formats: tuple[int, ...] = (FORMAT_VERSION,)) -> Manifest:
+        """The manifest of `build_dir`, refusing a missing or damaged one, or one of another format than
+        `formats`, with what to do."""
         path = build_dir / MANIFEST
         try:
             raw = path.read_bytes()
@@ -70,7 +74,7 @@ class Manifest(BaseModel):
             raise IndexCorruptError(
                 f"{path} is not a JSON manifest object ({err.errors()[0]['msg']}): rebuild with `seedsearch build`."
             ) from err
-        if version != FORMAT_VERSION:
+        if version not in formats:
             raise IndexCorruptError(
                 f"{path} has format version {version!r}, this seedsearch reads {FORMAT_VERSION}: "
                 "rebuild with `seedsearch build --full`."
