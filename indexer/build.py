@@ -19,10 +19,6 @@ from typing import Any
 import numpy as np
 
 from indexer.attribution import attribute_statements
-from indexer.documents import Document, SkippedSource, load_documents
-from indexer.embedding import Embedder
-from indexer.entities import EntityResolver
-from indexer.passages import Passage, split_document
 from indexer.database import (
     PassageRow,
     create_database,
@@ -34,6 +30,9 @@ from indexer.database import (
     lexical_rows,
     open_for_update,
 )
+from indexer.documents import Document, SkippedSource, load_documents
+from indexer.embedding import Embedder
+from indexer.entities import EntityResolver
 from indexer.index_dir import (
     DATABASE,
     FAISS_FILE,
@@ -48,6 +47,7 @@ from indexer.index_dir import (
 from indexer.lexical import LEXICAL_VERSION, write_lexical_index
 from indexer.local_store import load_vectors, save_vectors
 from indexer.manifest import FORMAT_VERSION, REUSABLE_FORMATS, Manifest
+from indexer.passages import Passage, split_document
 from indexer.vector_index import build_vector_index, save_vector_index
 
 Log = Callable[[str], None]

@@ -154,4 +154,5 @@ def lexical_rows(conn: sqlite3.Connection, entity_name: Callable[[str], str]) ->
 
 def lexical_documents(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """(doc_id, title and text) of every document, in doc_id order."""
-    return [(str(d), f"{t} {x}") for d, t, x in conn.execute("SELECT doc_id, title, text FROM documents ORDER BY doc_id")]
+    rows = conn.execute("SELECT doc_id, title, text FROM documents ORDER BY doc_id")
+    return [(str(doc_id), f"{title} {text}") for doc_id, title, text in rows]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import bm25s
+import bm25s  # type: ignore[import-untyped]  # bm25s ships no type information
 import numpy as np
 import numpy.typing as npt
 
@@ -71,11 +71,13 @@ class _Field:
             return np.zeros(self.rows)
         if len(columns) == 1:
             start, end = self.indptr[columns[0]], self.indptr[columns[0] + 1]
-            return np.bincount(self.indices[start:end], weights=self.data[start:end], minlength=self.rows)
+            return np.bincount(self.indices[start:end], weights=self.data[start:end], minlength=self.rows).astype(
+                np.float64, copy=False
+            )
         spans = [slice(self.indptr[c], self.indptr[c + 1]) for c in columns]
         indices = np.concatenate([self.indices[s] for s in spans])
         data = np.concatenate([self.data[s] for s in spans])
-        return np.bincount(indices, weights=data, minlength=self.rows)
+        return np.bincount(indices, weights=data, minlength=self.rows).astype(np.float64, copy=False)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from indexer.attribution import Statement
 from indexer.index_dir import IndexCorruptError
 from indexer.passages import split_sentences
 
+
 @dataclass(frozen=True)
 class StoredPassage:
     """A passage as the search reads it back."""

@@ -178,7 +178,7 @@ def build_vector_index(
         inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     if not index.is_trained:
         _train(index, inner, x, seed)
-    info = VectorIndexInfo(kind=resolved, factory=factory, count=n, dimension=d)
+    info = VectorIndexInfo.model_validate({"kind": resolved, "factory": factory, "count": n, "dimension": d})
     if resolved == "flat" or n < 2:
         if n:
             index.add_with_ids(x, labels)

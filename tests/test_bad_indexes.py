@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 from indexer import cli
 from indexer.build import build_index
 from indexer.embedding import FakeEmbedder
-from indexer.settings import Settings
 from indexer.index_dir import REQUIRED_FILES
+from indexer.settings import Settings
 from indexer.store import CURRENT, FAISS_FILE, IndexStoreError, new_build_dir, publish, resolve_build
 from search_api.app import create_app
 from search_api.engine import LoadedIndex

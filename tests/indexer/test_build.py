@@ -13,6 +13,7 @@ from indexer import build as build_module
 from indexer.build import build_index
 from indexer.documents import NoDocumentsError
 from indexer.embedding import FakeEmbedder
+from indexer.reader import PassageStore
 from indexer.store import (
     CURRENT,
     DATABASE,
@@ -25,7 +26,6 @@ from indexer.store import (
     build_lock,
     resolve_build,
 )
-from indexer.reader import PassageStore
 from search_api.engine import LoadedIndex, SearchEngine, SearchOptions
 
 

@@ -13,7 +13,7 @@ from indexer.lexical import EXTRA_WEIGHT, K1, LexicalIndex, LexicalRow, write_le
 from indexer.local_store import LocalStore
 from indexer.store import LexicalQuery, LexicalScores, PassageFilter, SearchStore
 from indexer.tokens import MAX_QUERY_TERMS, analyse, words
-from search_api.engine import SearchEngine, SearchFilters
+from search_api.engine import MAX_QUERY_WORDS, SearchEngine, SearchFilters, bounded_question
 
 ROWS = [
     LexicalRow(3, "poland.txt", "Donald Tusk's government said Poland backs the plan.", "Poland"),
@@ -99,9 +99,15 @@ def test_filters_apply_inside_the_engine(lexical: LexicalIndex) -> None:
     assert list(found) == [9]
 
 
-def test_a_question_of_any_length_is_answered_with_its_first_words() -> None:
+def test_a_question_of_any_length_is_answered_with_its_first_words(fake_index: Path, fake_embedder) -> None:
     many = " ".join(f"word{i}" for i in range(MAX_QUERY_TERMS * 3))
     assert SearchEngine.lexical_terms(many) == [f"word{i}" for i in range(MAX_QUERY_TERMS)]
+    assert bounded_question(many).split() == many.split()[:MAX_QUERY_WORDS]
+    engine = SearchEngine(LocalStore(fake_index), fake_embedder)
+    long = "cocoa arrivals " + " ".join(["zzz"] * 3000)  # 12,000 characters
+    result = engine.search(long, k=3, mode="hybrid")
+    assert result.query == long and result.hits
+    assert result.hits == engine.search(bounded_question(long), k=3, mode="hybrid").hits
 
 
 def test_an_empty_field_and_unknown_words_find_nothing(tmp_path: Path) -> None:
