@@ -269,11 +269,12 @@ def section(
     build: dict[str, float],
     engines: Table | None,
     passages: int,
+    rounds: int = ROUNDS,
 ) -> Section:
     latencies, shares = stages
     http_table = Table(
         f"Reuters index ({passages:,} passages): server `took_ms` over HTTP, k=5, the {len(dev_questions())} "
-        f"development questions x {ROUNDS} rounds, one client:",
+        f"development questions x {rounds} rounds, one client:",
         ("path", "requests", "p50 ms", "p90 ms", "p99 ms"),
         tuple((name, str(len(ms)), *_stats(ms)) for name, ms in http.items()),
     )
@@ -349,7 +350,7 @@ def run(quick: bool = False, log: Log = print, index: Path | None = None, engine
         log("collection: the lexical side of a build")
         build = lexical_build(build_dir, workdir / "build")
         compared = compare_engines(build_dir, workdir / "engines", log) if engines else None
-        return section(http, stages, build, compared, passages)
+        return section(http, stages, build, compared, passages, rounds)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

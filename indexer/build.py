@@ -48,7 +48,7 @@ from indexer.lexical import LEXICAL_VERSION, write_lexical_index
 from indexer.local_store import load_vectors, save_vectors
 from indexer.manifest import FORMAT_VERSION, REUSABLE_FORMATS, Manifest
 from indexer.passages import Passage, split_document
-from indexer.vector_index import build_vector_index, save_vector_index
+from indexer.vector_index import VectorIndexInfo, build_vector_index, save_vector_index
 
 Log = Callable[[str], None]
 TITLE_WORDS = 32
@@ -84,6 +84,21 @@ class BuildReport:
     @property
     def words_per_s(self) -> float:
         return self.words / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What `_write_build` put in a build folder."""
+
+    documents: int
+    passages: int
+    embedded_documents: int
+    embedded_passages: int
+    reused_passages: int
+    reused_documents: int
+    removed_documents: int
+    words: int
+    vector_index: VectorIndexInfo
 
 
 def passage_settings(embedder: Embedder, max_tokens: int, min_tokens: int = 0) -> dict[str, Any]:
@@ -156,14 +171,14 @@ def build_index(
             manifest = Manifest(
                 model_id=embedder.model_id,
                 dimension=embedder.dimension,
-                documents=report["documents"],
-                passages=report["passages"],
+                documents=report.documents,
+                passages=report.passages,
                 built_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 sources_checksum=checksum,
                 analysis_version=ANALYSIS_VERSION,
                 lexical_version=LEXICAL_VERSION,
                 passage_settings=settings,
-                vector_index=report["vector_index"],
+                vector_index=report.vector_index,
                 backend=embedder.backend,
                 build_seconds=round(time.perf_counter() - started, 3),
                 skipped=len(loaded.skipped),
@@ -177,17 +192,17 @@ def build_index(
     return BuildReport(
         index_dir=index_dir,
         build_dir=final_dir,
-        documents=report["documents"],
-        passages=report["passages"],
-        embedded_documents=report["embedded_documents"],
-        embedded_passages=report["embedded_passages"],
-        reused_documents=report["reused_documents"],
-        removed_documents=report["removed_documents"],
+        documents=report.documents,
+        passages=report.passages,
+        embedded_documents=report.embedded_documents,
+        embedded_passages=report.embedded_passages,
+        reused_documents=report.reused_documents,
+        removed_documents=report.removed_documents,
         skipped=loaded.skipped,
         seconds=time.perf_counter() - started,
-        words=report["words"],
+        words=report.words,
         timings=timings,
-        reused_passages=report["reused_passages"],
+        reused_passages=report.reused_passages,
     )
 
 
@@ -226,7 +241,7 @@ def _write_build(
     progress: bool,
     timings: dict[str, float],
     log: Log,
-) -> dict[str, Any]:
+) -> _Written:
     by_id = {doc.doc_id: doc for doc in documents}
     old_vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
     old_ids = np.zeros(0, dtype=np.int64)
@@ -318,17 +333,17 @@ def _write_build(
     index, info = build_vector_index(vectors, ids, kind=index_kind)  # type: ignore[arg-type]
     save_vector_index(index, build_dir / FAISS_FILE)
     timings["vector_index"] = time.perf_counter() - tick
-    return {
-        "documents": documents_count,
-        "passages": passages_count,
-        "embedded_documents": len(to_embed),
-        "embedded_passages": len(rows) - reused_passages,
-        "reused_passages": reused_passages,
-        "reused_documents": len(documents) - len(to_embed),
-        "removed_documents": removed_docs,
-        "words": sum(len(doc.text.split()) for doc in to_embed),
-        "vector_index": info,
-    }
+    return _Written(
+        documents=documents_count,
+        passages=passages_count,
+        embedded_documents=len(to_embed),
+        embedded_passages=len(rows) - reused_passages,
+        reused_passages=reused_passages,
+        reused_documents=len(documents) - len(to_embed),
+        removed_documents=removed_docs,
+        words=sum(len(doc.text.split()) for doc in to_embed),
+        vector_index=info,
+    )
 
 
 def _write_lexical(conn: sqlite3.Connection, build_dir: Path, resolver: EntityResolver) -> None:

@@ -151,6 +151,33 @@ def _rows(index: LoadedIndex) -> list[tuple[int, object]]:
     return [(row, passages[int(i)]) for row, i in enumerate(index.ids)]
 
 
+def test_a_new_lexical_version_rewrites_only_the_lexical_index(
+    fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = LoadedIndex(fake_index)
+    monkeypatch.setattr(build_module, "LEXICAL_VERSION", build_module.LEXICAL_VERSION + 1)
+    report = build_index([seed_copy], fake_index, fake_embedder)
+    assert not report.up_to_date and report.embedded_passages == 0 and report.reused_documents == 3
+    after = LoadedIndex(fake_index)
+    assert after.manifest.lexical_version == build_module.LEXICAL_VERSION
+    assert after.build_dir != before.build_dir and _rows(after) == _rows(before)
+    assert build_index([seed_copy], fake_index, fake_embedder).up_to_date
+
+
+def test_a_build_of_the_previous_format_reuses_its_vectors(
+    fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder
+) -> None:
+    """Format 2 kept text search in SQLite FTS5; its vectors and passages are still good."""
+    build_dir = resolve_build(fake_index)
+    raw = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
+    (build_dir / "manifest.json").write_text(json.dumps({**raw, "format_version": 2}), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="format version 2"):
+        LoadedIndex(fake_index)
+    report = build_index([seed_copy], fake_index, fake_embedder)
+    assert report.embedded_passages == 0 and report.reused_passages == report.passages
+    assert LoadedIndex(fake_index).manifest.format_version == FORMAT_VERSION
+
+
 def test_joining_short_paragraphs_rebuilds_everything_into_fewer_passages(
     fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder
 ) -> None:
