@@ -7,17 +7,52 @@ or counts that disagree with each other is refused on load, so a loaded index ne
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from indexer.index_dir import MANIFEST, IndexCorruptError, IndexMismatchError
-from indexer.vector_index import VectorIndexInfo
 
 #: 3: the lexical index moved from SQLite FTS5 to `lexical/` (BM25 matrices).
 FORMAT_VERSION = 3
 #: Older formats whose vectors and database a build can still reuse (it re-analyses every document).
 REUSABLE_FORMATS = (2, 3)
+
+
+class VectorIndexInfo(BaseModel):
+    """What was built, for the manifest (strict and frozen: a manifest with a wrong type is refused on load).
+
+    Attributes:
+        kind: Resolved kind: "flat", "hnsw" or "ivfpq".
+        factory: The ``faiss.index_factory`` string used (IDMap layer included).
+        count: Number of vectors indexed.
+        dimension: Vector dimension.
+        recall_at_10: Recall@10 against exact search measured at build time on held-out indexed vectors
+            (None for flat: exact).
+        search_params: Search parameters applied by :class:`VectorSearcher`, e.g. ``{"efSearch": 64}`` or
+            ``{"nprobe": 16, "rerank": 100}``.
+    """
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+    kind: Literal["flat", "hnsw", "ivfpq"]
+    factory: str
+    count: int = Field(ge=0)
+    dimension: int = Field(gt=0)
+    recall_at_10: float | None = None
+    search_params: dict[str, int] = Field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for a manifest."""
+        return self.model_dump()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VectorIndexInfo:
+        """Read the form written by :meth:`to_dict`, refusing unknown kinds and wrong types."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise ValueError(f"Unknown vector index kind or bad vector index info in manifest: {err}") from err
 
 
 class Manifest(BaseModel):

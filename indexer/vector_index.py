@@ -23,11 +23,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import faiss
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from indexer.manifest import VectorIndexInfo as VectorIndexInfo  # re-exported: callers read it from here too
 
 IndexKind = Literal["auto", "flat", "hnsw", "ivfpq"]
 KINDS: tuple[str, ...] = ("flat", "hnsw", "ivfpq")
@@ -58,42 +59,6 @@ TARGET_RECALL = 0.97
 RECALL_SAMPLE = 500
 TRAIN_SAMPLE_MAX = 200_000
 TRAIN_POINTS_PER_LIST = 40
-
-
-class VectorIndexInfo(BaseModel):
-    """What was built, for the manifest (strict and frozen: a manifest with a wrong type is refused on load).
-
-    Attributes:
-        kind: Resolved kind: "flat", "hnsw" or "ivfpq".
-        factory: The ``faiss.index_factory`` string used (IDMap layer included).
-        count: Number of vectors indexed.
-        dimension: Vector dimension.
-        recall_at_10: Recall@10 against exact search measured at build time on held-out indexed vectors
-            (None for flat: exact).
-        search_params: Search parameters applied by :class:`VectorSearcher`, e.g. ``{"efSearch": 64}`` or
-            ``{"nprobe": 16, "rerank": 100}``.
-    """
-
-    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
-
-    kind: Literal["flat", "hnsw", "ivfpq"]
-    factory: str
-    count: int = Field(ge=0)
-    dimension: int = Field(gt=0)
-    recall_at_10: float | None = None
-    search_params: dict[str, int] = Field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form for a manifest."""
-        return self.model_dump()
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> VectorIndexInfo:
-        """Read the form written by :meth:`to_dict`, refusing unknown kinds and wrong types."""
-        try:
-            return cls.model_validate(data)
-        except ValidationError as err:
-            raise ValueError(f"Unknown vector index kind or bad vector index info in manifest: {err}") from err
 
 
 def choose_kind(count: int) -> str:
