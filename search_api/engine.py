@@ -23,7 +23,6 @@ from search_api.boosts import statement_boost
 from search_api.fusion import Candidates, Mode, SearchOptions, fuse
 from search_api.highlights import best_sentence
 
-
 #: A question is searched by its first 64 words; the rest is ignored, never refused. Real questions are far
 #: shorter; without the bound a 2,000-character question spent ~0.7 s encoding 256 tokens on a loaded 2-core
 #: machine, and parsing and boosting grew with its entities.
