@@ -41,9 +41,10 @@ def measure(index_dir: Path, rounds: int) -> tuple[list[float], list[float], int
     """Milliseconds per question for parse_question and for the boosts; passages and candidates per question."""
     from indexer.attribution import parse_question
     from indexer.embedding import load_embedder
+    from indexer.local_store import LocalStore as LoadedIndex
     from indexer.settings import EncoderSettings
     from search_api.boosts import statement_boost
-    from search_api.engine import LoadedIndex, SearchEngine
+    from search_api.engine import SearchEngine
     from search_api.fusion import SearchOptions, fuse
     from search_api.settings import SearchSettings
 
@@ -56,7 +57,7 @@ def measure(index_dir: Path, rounds: int) -> tuple[list[float], list[float], int
     for question, vector in zip(QUESTIONS, vectors, strict=True):
         fused = fuse(engine.candidates(question, vector, "hybrid", pool), engine.options, "hybrid")
         shortlist = sorted(fused, key=fused.__getitem__, reverse=True)[:pool]
-        shortlists.append(list(engine.index.store.passages(shortlist).values()))
+        shortlists.append(list(engine.index.passages(shortlist).values()))
     parse_ms: list[float] = []
     boost_ms: list[float] = []
     for _ in range(rounds):

@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
@@ -248,7 +248,7 @@ class Bench:
         )
         path, size = file_bytes(index, self.folder, "hnsw")
         for ef in EF_VALUES:
-            trial = replace(info, search_params={"efSearch": ef})
+            trial = info.model_copy(update={"search_params": {"efSearch": ef}})
             note = "chosen at build" if trial.search_params == info.search_params else ""
             self.measure("HNSW32", VectorSearcher(index, trial), build_s, size, note)
         del index
@@ -323,7 +323,7 @@ class Bench:
                 params = {"nprobe": nprobe, "rerank": rerank} if rerank else {"nprobe": nprobe}
                 note = "chosen at build" if params == chosen else ""
                 searcher = VectorSearcher(
-                    index, replace(info, factory=info.factory, search_params=params), vectors=self.base
+                    index, info.model_copy(update={"factory": info.factory, "search_params": params}), vectors=self.base
                 )
                 self.measure(name, searcher, build_s, size, note)
 
@@ -368,7 +368,7 @@ class Bench:
         index.add_with_ids(self.base, self.ids)
         build_s = time.perf_counter() - start
         _, size = file_bytes(index, self.folder, name.replace(" ", "_"))
-        self.sweep(name, index, replace(info, factory=factory), build_s, size)
+        self.sweep(name, index, info.model_copy(update={"factory": factory}), build_s, size)
 
     def opq(self, info: VectorIndexInfo, quantizer: faiss.Index, nlist: int) -> None:
         """OPQ48 rotation in front of IVF-PQ48; the shared centroids are rotated (inner products are kept)."""
@@ -390,7 +390,8 @@ class Bench:
         index.add_with_ids(self.base, self.ids)
         build_s = time.perf_counter() - start
         _, size = file_bytes(index, self.folder, "opq")
-        self.sweep("OPQ-IVF-PQ", index, replace(info, factory=f"IDMap,OPQ{m},IVF{nlist},PQ{m}np"), build_s, size)
+        opq = info.model_copy(update={"factory": f"IDMap,OPQ{m},IVF{nlist},PQ{m}np"})
+        self.sweep("OPQ-IVF-PQ", index, opq, build_s, size)
 
     def train_sample(self) -> np.ndarray:
         rng = np.random.default_rng(0)

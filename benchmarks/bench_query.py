@@ -189,8 +189,9 @@ def naive_search() -> tuple[Call, int]:
 def product_search(index_dir: Path) -> tuple[Call, dict[str, Any], Callable[[], None]]:
     """`SearchEngine.search(q, k=5)` on `index_dir` with default settings, what it runs on, and a closer."""
     from indexer.embedding import load_embedder
+    from indexer.local_store import LocalStore as LoadedIndex
     from indexer.settings import EncoderSettings
-    from search_api.engine import LoadedIndex, SearchEngine
+    from search_api.engine import SearchEngine
     from search_api.fusion import SearchOptions
     from search_api.settings import SearchSettings
 

@@ -1,6 +1,10 @@
 """Run the speed benchmarks side by side on this machine and write BENCHMARKS.md.
 
-    python -m benchmarks.run [--quick] [--only build,query,encoders,ann,load,memory,hostile] [--out BENCHMARKS.md]
+    python -m benchmarks.run [--quick] [--only build,query,collection,encoders,ann,load,memory,hostile,formats]
+        [--out BENCHMARKS.md] [--reuters-index DIR]
+
+`collection` measures a prebuilt index of the whole Reuters collection, given by `--reuters-index` or
+$SEEDSEARCH_BENCH_REUTERS_INDEX (it is never rebuilt here); without one its section says how to build it.
 
 `build` and `query` run in this process (their builds and server are child processes); `encoders`, `ann` and
 `load` are other engineers' scripts, run as `python -m benchmarks.bench_<name> [--quick] --out FILE` when
@@ -25,7 +29,7 @@ from benchmarks import OFFLINE_ENV, Section, Target, offline_env, targets_table
 from benchmarks.machine import Machine, describe_machine, load_average
 
 HERE = Path(__file__).resolve().parent
-OWN = ("build", "query", "analysis")
+OWN = ("build", "query", "collection", "analysis")
 EXTERNAL = {
     "encoders": "bench_encoders", "ann": "bench_ann", "load": "bench_load", "memory": "bench_memory",
     "hostile": "bench_hostile", "formats": "bench_formats",
@@ -132,6 +136,10 @@ def _run_own(name: str, quick: bool, log: Callable[[str], None]) -> Section:
         from benchmarks import bench_analysis
 
         return bench_analysis.run(quick, log)
+    if name == "collection":
+        from benchmarks import bench_collection
+
+        return bench_collection.run(quick, log)
     from benchmarks import bench_query
 
     return bench_query.run(quick, log)
@@ -189,7 +197,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="First wait up to MINUTES for the 1-minute load average to drop below --quiet-load.",
     )
     parser.add_argument("--quiet-load", type=float, default=1.5, help="Load average that counts as quiet.")
+    parser.add_argument(
+        "--reuters-index", type=Path, default=None, help="A prebuilt index of the Reuters collection, for `collection`."
+    )
     args = parser.parse_args(argv)
+    if args.reuters_index is not None:
+        os.environ["SEEDSEARCH_BENCH_REUTERS_INDEX"] = str(args.reuters_index.resolve())
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(ALL))
     if unknown:

@@ -15,7 +15,8 @@ import json
 from pathlib import Path
 
 from indexer.embedding import load_embedder
-from search_api.engine import LoadedIndex, SearchEngine
+from indexer.local_store import LocalStore as LoadedIndex
+from search_api.engine import SearchEngine
 from search_api.evaluation import document_scores, load_qrels
 from search_api.fusion import SearchOptions, fuse
 
@@ -39,7 +40,7 @@ def main() -> None:
     pool = engine.options.candidates
     found = [engine.candidates(texts[q], v, "hybrid", pool) for q, v in zip(ids, vectors, strict=True)]
     passage_ids = sorted({p for f in found for p in f.dense.keys() | f.lexical.keys()})
-    doc_of = engine.index.store.doc_ids(passage_ids)
+    doc_of = {p.id: p.doc_id for p in engine.index.passages(passage_ids).values()}
 
     settings = [SearchOptions(fusion="rrf", rrf_k=k, document_weight=0) for k in (10, 30, 60)]
     settings += [

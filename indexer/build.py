@@ -19,33 +19,37 @@ from typing import Any
 import numpy as np
 
 from indexer.attribution import attribute_statements
+from indexer.database import (
+    PassageRow,
+    create_database,
+    delete_documents,
+    document_hashes,
+    insert_documents,
+    insert_passages,
+    lexical_documents,
+    lexical_rows,
+    open_for_update,
+)
 from indexer.documents import DEFAULT_MAX_FILE_BYTES, Document, SkippedSource, load_documents
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
 from indexer.formats import decoding_notes
-from indexer.passages import Passage, split_document
-from indexer.store import (
+from indexer.index_dir import (
     DATABASE,
     FAISS_FILE,
+    LEXICAL,
     MANIFEST,
     IndexStoreError,
-    Manifest,
-    PassageRow,
     build_lock,
-    create_database,
-    delete_documents,
-    document_hashes,
-    index_new_documents,
-    insert_documents,
-    insert_passages,
-    load_vectors,
     new_build_dir,
-    open_for_update,
     publish,
     resolve_build,
-    save_vectors,
 )
-from indexer.vector_index import build_vector_index, save_vector_index
+from indexer.lexical import LEXICAL_VERSION, write_lexical_index
+from indexer.local_store import load_vectors, save_vectors
+from indexer.manifest import FORMAT_VERSION, REUSABLE_FORMATS, Manifest
+from indexer.passages import Passage, split_document
+from indexer.vector_index import VectorIndexInfo, build_vector_index, save_vector_index
 
 Log = Callable[[str], None]
 TITLE_WORDS = 32
@@ -81,6 +85,21 @@ class BuildReport:
     @property
     def words_per_s(self) -> float:
         return self.words / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What `_write_build` put in a build folder."""
+
+    documents: int
+    passages: int
+    embedded_documents: int
+    embedded_passages: int
+    reused_passages: int
+    reused_documents: int
+    removed_documents: int
+    words: int
+    vector_index: VectorIndexInfo
 
 
 def passage_settings(embedder: Embedder, max_tokens: int, min_tokens: int = 0) -> dict[str, Any]:
@@ -138,6 +157,8 @@ def build_index(
             previous is not None
             and previous[1].sources_checksum == checksum
             and previous[1].analysis_version == ANALYSIS_VERSION
+            and previous[1].format_version == FORMAT_VERSION
+            and previous[1].lexical_version == LEXICAL_VERSION
         ):
             log(f"index {index_dir} is up to date with its {len(documents)} documents; nothing to do")
             manifest = previous[1]
@@ -154,13 +175,14 @@ def build_index(
             manifest = Manifest(
                 model_id=embedder.model_id,
                 dimension=embedder.dimension,
-                documents=report["documents"],
-                passages=report["passages"],
+                documents=report.documents,
+                passages=report.passages,
                 built_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 sources_checksum=checksum,
                 analysis_version=ANALYSIS_VERSION,
+                lexical_version=LEXICAL_VERSION,
                 passage_settings=settings,
-                vector_index=report["vector_index"],
+                vector_index=report.vector_index,
                 backend=embedder.backend,
                 build_seconds=round(time.perf_counter() - started, 3),
                 skipped=len(loaded.skipped),
@@ -174,17 +196,17 @@ def build_index(
     return BuildReport(
         index_dir=index_dir,
         build_dir=final_dir,
-        documents=report["documents"],
-        passages=report["passages"],
-        embedded_documents=report["embedded_documents"],
-        embedded_passages=report["embedded_passages"],
-        reused_documents=report["reused_documents"],
-        removed_documents=report["removed_documents"],
+        documents=report.documents,
+        passages=report.passages,
+        embedded_documents=report.embedded_documents,
+        embedded_passages=report.embedded_passages,
+        reused_documents=report.reused_documents,
+        removed_documents=report.removed_documents,
         skipped=loaded.skipped,
         seconds=time.perf_counter() - started,
-        words=report["words"],
+        words=report.words,
         timings=timings,
-        reused_passages=report["reused_passages"],
+        reused_passages=report.reused_passages,
     )
 
 
@@ -194,7 +216,7 @@ def _compatible_previous(
     """The published build when it can be updated in place of a full rebuild."""
     try:
         build_dir = resolve_build(index_dir)
-        manifest = Manifest.read(build_dir)
+        manifest = Manifest.read(build_dir, formats=REUSABLE_FORMATS)
     except IndexStoreError:
         return None
     if (
@@ -223,7 +245,7 @@ def _write_build(
     progress: bool,
     timings: dict[str, float],
     log: Log,
-) -> dict[str, Any]:
+) -> _Written:
     by_id = {doc.doc_id: doc for doc in documents}
     old_vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
     old_ids = np.zeros(0, dtype=np.int64)
@@ -234,7 +256,9 @@ def _write_build(
     if previous is not None:
         old_dir, old_manifest = previous
         old_hashes = document_hashes(old_dir / DATABASE)
-        reanalyse = old_manifest.analysis_version != ANALYSIS_VERSION
+        reanalyse = (
+            old_manifest.analysis_version != ANALYSIS_VERSION or old_manifest.format_version != FORMAT_VERSION
+        )
         changed = [
             d for d, h in old_hashes.items() if reanalyse or d not in by_id or by_id[d].content_hash != h
         ]
@@ -289,12 +313,16 @@ def _write_build(
             conn, ((d.doc_id, d.title, d.text, dict(d.metadata), d.source, d.content_hash) for d in to_embed)
         )
         insert_passages(conn, rows)
-        index_new_documents(conn)
         conn.commit()
         documents_count = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         passages_count = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+        timings["store"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        _write_lexical(conn, build_dir, resolver)
+        timings["lexical"] = time.perf_counter() - tick
     finally:
         conn.close()
+    tick = time.perf_counter()
     keep = ~np.isin(old_ids, np.asarray(removed_ids, dtype=np.int64))
     vectors = np.concatenate([np.asarray(old_vectors[keep], dtype=np.float32), new_vectors])
     ids = np.concatenate([old_ids[keep], np.asarray([r.id for r in rows], dtype=np.int64)])
@@ -303,23 +331,35 @@ def _write_build(
             f"internal error: {vectors.shape[0]} vectors for {passages_count} passages; rebuild with --full"
         )
     save_vectors(build_dir, vectors, ids)
-    timings["store"] = time.perf_counter() - tick
+    timings["store"] += time.perf_counter() - tick
 
     tick = time.perf_counter()
     index, info = build_vector_index(vectors, ids, kind=index_kind)  # type: ignore[arg-type]
     save_vector_index(index, build_dir / FAISS_FILE)
     timings["vector_index"] = time.perf_counter() - tick
-    return {
-        "documents": documents_count,
-        "passages": passages_count,
-        "embedded_documents": len(to_embed),
-        "embedded_passages": len(rows) - reused_passages,
-        "reused_passages": reused_passages,
-        "reused_documents": len(documents) - len(to_embed),
-        "removed_documents": removed_docs,
-        "words": sum(len(doc.text.split()) for doc in to_embed),
-        "vector_index": info.to_dict() if hasattr(info, "to_dict") else dict(vars(info)),
-    }
+    return _Written(
+        documents=documents_count,
+        passages=passages_count,
+        embedded_documents=len(to_embed),
+        embedded_passages=len(rows) - reused_passages,
+        reused_passages=reused_passages,
+        reused_documents=len(documents) - len(to_embed),
+        removed_documents=removed_docs,
+        words=sum(len(doc.text.split()) for doc in to_embed),
+        vector_index=info,
+    )
+
+
+def _write_lexical(conn: sqlite3.Connection, build_dir: Path, resolver: EntityResolver) -> None:
+    """The lexical index of every passage and document in the database, written into the build folder."""
+
+    def entity_name(entity_id: str) -> str:
+        try:
+            return resolver.get(entity_id).name
+        except KeyError:
+            return ""
+
+    write_lexical_index(build_dir / LEXICAL, list(lexical_rows(conn, entity_name)), lexical_documents(conn))
 
 
 def _embedding_text(doc: Document, passage: Passage, embed_title: bool) -> str:

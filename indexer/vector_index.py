@@ -22,12 +22,13 @@ import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import faiss
 import numpy as np
+
+from indexer.manifest import VectorIndexInfo as VectorIndexInfo  # re-exported: callers read it from here too
 
 IndexKind = Literal["auto", "flat", "hnsw", "ivfpq"]
 KINDS: tuple[str, ...] = ("flat", "hnsw", "ivfpq")
@@ -58,56 +59,6 @@ TARGET_RECALL = 0.97
 RECALL_SAMPLE = 500
 TRAIN_SAMPLE_MAX = 200_000
 TRAIN_POINTS_PER_LIST = 40
-
-
-@dataclass(frozen=True)
-class VectorIndexInfo:
-    """What was built, for the manifest.
-
-    Attributes:
-        kind: Resolved kind: "flat", "hnsw" or "ivfpq".
-        factory: The ``faiss.index_factory`` string used (IDMap layer included).
-        count: Number of vectors indexed.
-        dimension: Vector dimension.
-        recall_at_10: Recall@10 against exact search measured at build time on held-out indexed vectors
-            (None for flat: exact).
-        search_params: Search parameters applied by :class:`VectorSearcher`, e.g. ``{"efSearch": 64}`` or
-            ``{"nprobe": 16, "rerank": 100}``.
-    """
-
-    kind: str
-    factory: str
-    count: int
-    dimension: int
-    recall_at_10: float | None = None
-    search_params: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form for a manifest."""
-        return {
-            "kind": self.kind,
-            "factory": self.factory,
-            "count": self.count,
-            "dimension": self.dimension,
-            "recall_at_10": self.recall_at_10,
-            "search_params": dict(self.search_params),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> VectorIndexInfo:
-        """Read the form written by :meth:`to_dict`, refusing unknown kinds."""
-        kind = str(data["kind"])
-        if kind not in KINDS:
-            raise ValueError(f"Unknown vector index kind {kind!r} in manifest; expected one of {KINDS}.")
-        recall = data.get("recall_at_10")
-        return cls(
-            kind=kind,
-            factory=str(data["factory"]),
-            count=int(data["count"]),
-            dimension=int(data["dimension"]),
-            recall_at_10=None if recall is None else float(recall),
-            search_params={str(k): int(v) for k, v in dict(data.get("search_params", {})).items()},
-        )
 
 
 def choose_kind(count: int) -> str:
@@ -192,7 +143,7 @@ def build_vector_index(
         inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     if not index.is_trained:
         _train(index, inner, x, seed)
-    info = VectorIndexInfo(kind=resolved, factory=factory, count=n, dimension=d)
+    info = VectorIndexInfo.model_validate({"kind": resolved, "factory": factory, "count": n, "dimension": d})
     if resolved == "flat" or n < 2:
         if n:
             index.add_with_ids(x, labels)
@@ -418,7 +369,7 @@ def _tune(
         _, labels = _search_inner(inner, queries, 10, params.get("rerank", 0), vectors)
         found = [rest[f[f >= 0]] if sequential else f[f >= 0] for f in labels]
         recall = float(np.mean([len(set(t) & set(f)) / max(len(t), 1) for t, f in zip(truth, found, strict=True)]))
-        chosen = replace(info, recall_at_10=round(recall, 4), search_params=params)
+        chosen = info.model_copy(update={"recall_at_10": round(recall, 4), "search_params": params})
         if recall >= target_recall:
             break
     _apply_params(inner, chosen.search_params)

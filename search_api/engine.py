@@ -5,43 +5,33 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
-from indexer.attribution import QuestionIntent, parse_question
+from indexer.attribution import parse_question
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
-from indexer.store import (
-    DATABASE,
-    FAISS_FILE,
-    IndexCorruptError,
-    Manifest,
-    PassageStore,
-    StoredPassage,
-    load_vectors,
-    resolve_build,
-)
-from indexer.vector_index import VectorIndexInfo, VectorSearcher, load_vector_index
+from indexer.store import LexicalQuery, PassageFilter, SearchStore, StoredPassage
+from indexer.tokens import MAX_QUERY_TERMS, words
 from search_api.boosts import statement_boost
 from search_api.contract import Mode
 from search_api.fusion import Candidates, SearchOptions, fuse
 from search_api.highlights import best_sentence
 
-_WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below between
-    both but by can could did do does doing down during each few for from further had has have having he her here
-    hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of
-    off on once only or other our ours ourselves out over own same she should so some such than that the their
-    theirs them themselves then there these they this those through to too under until up very was we were what
-    when where which while who whom why will with would you your yours yourself yourselves s t don shall may
-    might must""".split()
-)
+#: A question is searched by its first 64 words; the rest is ignored, never refused. Real questions are far
+#: shorter; without the bound a 2,000-character question spent ~0.7 s encoding 256 tokens on a loaded 2-core
+#: machine, and parsing and boosting grew with its entities.
+MAX_QUERY_WORDS = 64
+
+
+def bounded_question(query: str) -> str:
+    """The part of `query` that is searched: its first `MAX_QUERY_WORDS` words."""
+    parts = query.split(maxsplit=MAX_QUERY_WORDS)
+    return query if len(parts) <= MAX_QUERY_WORDS else " ".join(parts[:MAX_QUERY_WORDS])
 
 
 @dataclass(frozen=True)
@@ -71,43 +61,12 @@ class UnknownFilterError(ValueError):
     """A filter names an entity the index does not know."""
 
 
-class LoadedIndex:
-    """A published build opened for search: manifest, passages database, vectors and FAISS index."""
-
-    def __init__(self, index_dir: Path) -> None:
-        self.index_dir = index_dir
-        self.build_dir = resolve_build(index_dir)
-        self.manifest = Manifest.read(self.build_dir)
-        self.store = PassageStore(self.build_dir / DATABASE)
-        if self.store.passage_count != self.manifest.passages:
-            raise IndexCorruptError(
-                f"{self.build_dir / DATABASE} holds {self.store.passage_count} passages but the manifest says "
-                f"{self.manifest.passages}: rebuild with `seedsearch build --full`."
-            )
-        self.vectors, self.ids = load_vectors(
-            self.build_dir, dimension=self.manifest.dimension, count=self.manifest.passages
-        )
-        self.row_of = {int(i): row for row, i in enumerate(self.ids)}
-        info = VectorIndexInfo.from_dict(self.manifest.vector_index)
-        try:
-            self.searcher: VectorSearcher = load_vector_index(
-                self.build_dir / FAISS_FILE, info, vectors=self.vectors
-            )
-        except (RuntimeError, OSError, ValueError) as err:
-            raise IndexCorruptError(
-                f"{self.build_dir / FAISS_FILE} cannot be read ({err}): rebuild with `seedsearch build --full`."
-            ) from err
-
-    def close(self) -> None:
-        self.store.close()
-
-
 class SearchEngine:
-    """Answers questions over one loaded index with one embedder, both loaded once."""
+    """Answers questions over one store with one embedder, both loaded once; it reads only `SearchStore`."""
 
     def __init__(
         self,
-        index: LoadedIndex,
+        index: SearchStore,
         embedder: Embedder,
         options: SearchOptions | None = None,
         resolver: EntityResolver | None = None,
@@ -121,24 +80,25 @@ class SearchEngine:
     def search(
         self, query: str, k: int = 5, mode: Mode = Mode.HYBRID, filters: SearchFilters | None = None
     ) -> SearchResult:
+        """One question; see `search_batch`."""
         return self.search_batch([query], k=k, mode=mode, filters=filters)[0]
 
     def search_batch(
         self, queries: Sequence[str], k: int = 5, mode: Mode = Mode.HYBRID, filters: SearchFilters | None = None
     ) -> list[SearchResult]:
+        """The `k` best passages for each question (its first `MAX_QUERY_WORDS` words); `took_ms` includes its
+        share of the batch's encoding."""
         started = time.perf_counter()
-        filters = filters or SearchFilters()
-        allowed = self._allowed_ids(filters)
+        where = self._passage_filter(filters or SearchFilters())
         pool = max(self.options.candidates, k)
-        query_vectors = (
-            self.embedder.encode_queries(list(queries)) if mode != "lexical" else None
-        )
+        searched = [bounded_question(query) for query in queries]
+        query_vectors = self.embedder.encode_queries(searched) if mode != "lexical" else None
         encoded_at = time.perf_counter()
         results = []
         for position, query in enumerate(queries):
             tick = time.perf_counter()
             vector = query_vectors[position] if query_vectors is not None else None
-            hits = self._search_one(query, vector, k, mode, pool, allowed)
+            hits = self._search_one(searched[position], vector, k, mode, pool, where)
             own = time.perf_counter() - tick
             shared = (encoded_at - started) / len(queries)
             results.append(SearchResult(query, mode, round((own + shared) * 1000, 2), hits))
@@ -146,11 +106,9 @@ class SearchEngine:
 
     # --- candidates -----------------------------------------------------------------------------------
 
-    def _allowed_ids(self, filters: SearchFilters) -> list[int] | None:
-        entity_ids: list[str] = []
-        if filters.entity:
-            entity_ids = self._entity_ids(filters.entity)
-        return self.index.store.filter_ids(filters.doc_id, filters.speaker, entity_ids)
+    def _passage_filter(self, filters: SearchFilters) -> PassageFilter:
+        entity_ids = tuple(self._entity_ids(filters.entity)) if filters.entity else ()
+        return PassageFilter(filters.doc_id, filters.speaker, entity_ids)
 
     def _entity_ids(self, name_or_id: str) -> list[str]:
         try:
@@ -165,75 +123,63 @@ class SearchEngine:
             )
         return sorted(found)
 
-    def _dense(self, vector: np.ndarray, pool: int, allowed: list[int] | None) -> dict[int, float]:
-        if allowed is None:
-            scores, ids = self.index.searcher.search(vector[None, :].astype(np.float32), pool)
-            return {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
-        return self._exact(vector, allowed, pool)
-
-    def _exact(self, vector: np.ndarray, passage_ids: Sequence[int], limit: int | None = None) -> dict[int, float]:
-        rows = [self.index.row_of[i] for i in passage_ids if i in self.index.row_of]
-        if not rows:
-            return {}
-        order = np.argsort(rows)
-        sorted_rows = np.asarray(rows)[order]
-        sims = np.asarray(self.index.vectors[sorted_rows], dtype=np.float32) @ vector
-        ids = self.index.ids[sorted_rows]
-        if limit is not None and len(sims) > limit:
-            top = np.argpartition(-sims, limit - 1)[:limit]
-            sims, ids = sims[top], ids[top]
-        return {int(i): float(s) for i, s in zip(ids, sims, strict=True)}
-
-    def _lexical_terms(self, query: str) -> list[str]:
-        words = [w.lower() for w in _WORD.findall(query)]
-        return list(dict.fromkeys(w for w in words if w not in STOPWORDS))
-
     @staticmethod
-    def _match_expression(terms: Sequence[str], intent: QuestionIntent) -> str:
-        """An FTS5 OR-query of the question's words, plus the asked entities against the passages' resolved
-        entities (the `extra` column), so "Poland" also finds "Polish Prime Minister" and "Warsaw"."""
-        parts = ['"' + t.replace('"', '""') + '"' for t in terms if t.strip()]
-        parts += ['extra : "' + e.name.replace('"', '""') + '"' for e in intent.entities]
-        return " OR ".join(parts)
+    def lexical_terms(query: str) -> list[str]:
+        """The question's distinct content words, tokenised as the index tokenises text, at most
+        `MAX_QUERY_TERMS` of them: the words of a longer question beyond the bound are ignored."""
+        return list(dict.fromkeys(words(query)))[:MAX_QUERY_TERMS]
 
     # --- one query ------------------------------------------------------------------------------------
 
     def candidates(
-        self, query: str, vector: np.ndarray | None, mode: Mode, pool: int, allowed: list[int] | None = None
+        self,
+        query: str,
+        vector: npt.NDArray[np.float32] | None,
+        mode: Mode,
+        pool: int,
+        where: PassageFilter | None = None,
     ) -> Candidates:
-        """Raw scores from each retriever for the passages either of them found."""
+        """Raw scores from each retriever for the passages either of them found.
+
+        In hybrid mode every candidate is scored on both sides, so fusion never mistakes "not retrieved" for
+        "no match": the dense candidates' BM25 comes from the same (single) lexical query, and the lexical
+        candidates' cosines are computed by id.
+        """
+        where = where or PassageFilter()
         intent = parse_question(query, self.resolver)
-        terms = self._lexical_terms(query)
-        match = self._match_expression(terms, intent)
+        terms = self.lexical_terms(query)
         dense: dict[int, float] = {}
         lexical: dict[int, float] = {}
-        if mode != "lexical" and vector is not None:
-            dense = self._dense(vector, pool, allowed)
-        if mode != "dense":
-            lexical = dict(self.index.store.lexical(match, pool, allowed))
-        if mode == "hybrid":
-            # Score every candidate on both sides, so fusion never mistakes "not retrieved" for "no match".
-            missing_dense = [i for i in lexical if i not in dense]
-            if missing_dense and vector is not None:
-                dense.update(self._exact(vector, missing_dense))
-            missing_lexical = [i for i in dense if i not in lexical]
-            if missing_lexical and match:
-                lexical.update(self.index.store.lexical(match, len(missing_lexical), missing_lexical))
         documents: dict[int, float] = {}
-        if lexical and self.options.document_weight:
-            by_document = self.index.store.document_lexical(match, pool * 2)
-            documents = {pid: by_document.get(doc, 0.0) for pid, doc in self.index.store.doc_ids(list(lexical)).items()}
+        if mode != "lexical" and vector is not None:
+            dense = self.index.dense(vector, pool, where)
+        if mode != "dense":
+            asked = LexicalQuery(tuple(terms), tuple(e.name for e in intent.entities))
+            found = self.index.lexical(asked, pool, where, also=list(dense) if mode == "hybrid" else ())
+            lexical = found.passages
+            if self.options.document_weight:
+                documents = found.documents
+        if mode == "hybrid" and vector is not None:
+            missing_dense = [i for i in lexical if i not in dense]
+            if missing_dense:
+                dense.update(self.index.dense_scores(vector, missing_dense))
         return Candidates(intent, terms, dense, lexical, documents)
 
     def _search_one(
-        self, query: str, vector: np.ndarray | None, k: int, mode: Mode, pool: int, allowed: list[int] | None
+        self,
+        query: str,
+        vector: npt.NDArray[np.float32] | None,
+        k: int,
+        mode: Mode,
+        pool: int,
+        where: PassageFilter,
     ) -> list[Hit]:
-        found = self.candidates(query, vector, mode, pool, allowed)
+        found = self.candidates(query, vector, mode, pool, where)
         fused = fuse(found, self.options, mode)
         if not fused:
             return []
         shortlist = sorted(fused, key=fused.__getitem__, reverse=True)[: max(pool, k)]
-        passages = self.index.store.passages(shortlist)
+        passages = self.index.passages(shortlist)
         boosted = {
             pid: fused[pid] + statement_boost(found.intent, passages[pid], self.options.statement_weight)
             for pid in shortlist

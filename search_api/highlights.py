@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from indexer.attribution import QuestionIntent, statement_match
 from indexer.store import StoredPassage
+from indexer.tokens import stem
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 
@@ -37,9 +38,6 @@ def _stemmed_words(sentence: str) -> frozenset[str]:
     return frozenset(_stem(w.lower()) for w in _WORD.findall(sentence))
 
 
-@functools.lru_cache(maxsize=65_536)
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) > len(suffix) + 2:
-            return word[: -len(suffix)]
-    return word
+    """The lexical index's stemmer (Snowball English), so a highlight matches what the search matched."""
+    return stem(word)

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from indexer.embedding import Embedder
+from indexer.local_store import LocalStore as LoadedIndex
 from indexer.store import (
     IndexCorruptError,
     IndexMissingError,
@@ -17,7 +18,7 @@ from indexer.store import (
     resolve_build,
     unmark_served,
 )
-from search_api.engine import LoadedIndex, SearchEngine
+from search_api.engine import SearchEngine
 from search_api.fusion import SearchOptions
 
 log = logging.getLogger("seedsearch.api")
@@ -63,7 +64,8 @@ class IndexHolder:
             if build_id == self.build_id or (build_id == self._failed_build and not raise_errors):
                 return False
             try:
-                engine = SearchEngine(LoadedIndex(self.index_dir), self.embedder, self.options)
+                loaded = LoadedIndex(self.index_dir)
+                engine = SearchEngine(loaded, self.embedder, self.options)
                 engine.search("warm up", k=1)
             except Exception as err:  # any broken build, whatever fails on it, keeps the previous engine
                 problem = err if isinstance(err, IndexStoreError) else IndexCorruptError(
@@ -79,7 +81,7 @@ class IndexHolder:
                 log.error("kept the previous index: the new build %s cannot be served: %s", build_id, problem)
                 return False
             # Requests still running on the old engine hold their own reference to it.
-            mark_served(self.index_dir, engine.index.build_dir)
+            mark_served(self.index_dir, loaded.build_dir)
             self.engine, self.build_id = engine, build_id
             self.last_error = None
             log.info("serving build %s (%d passages)", build_id, engine.index.manifest.passages)

@@ -162,8 +162,9 @@ def search(
     backend: BackendOption = None,
 ) -> None:
     """Search the index and print the best passages, the answering sentence highlighted."""
+    from indexer.local_store import LocalStore as LoadedIndex
     from search_api.contract import clean_query
-    from search_api.engine import LoadedIndex, SearchEngine
+    from search_api.engine import SearchEngine
     from search_api.fusion import SearchOptions
     from search_api.responses import search_response
 
@@ -260,7 +261,7 @@ def ui(
 @clean_errors
 def info(index: IndexOption = None) -> None:
     """Print the manifest of the published index, after checking that its files can be read."""
-    from search_api.engine import LoadedIndex
+    from indexer.local_store import LocalStore as LoadedIndex
 
     settings = _settings(EncoderSettings, index=index)
     loaded = LoadedIndex(settings.index)
@@ -285,7 +286,8 @@ def evaluate(
     ] = None,
 ) -> None:
     """Measure answer quality: hit@1, hit@3, MRR@5 on a question set, or nDCG@10 and recall@100 on BEIR."""
-    from search_api.engine import LoadedIndex, SearchEngine
+    from indexer.local_store import LocalStore as LoadedIndex
+    from search_api.engine import SearchEngine
     from search_api.evaluation import (
         BeirReport,
         QuestionReport,

@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from seedsearch import cli
 from indexer.embedding import FakeEmbedder
 from indexer.settings import EncoderSettings
 from search_api.app import create_app
+from seedsearch import cli
 
 runner = CliRunner()
 

@@ -41,7 +41,7 @@ def stats(engine: EngineDep) -> contract.Stats:
         model=manifest.model_id,
         dimension=manifest.dimension,
         built_at=manifest.built_at,
-        index_kind=str(manifest.vector_index.get("kind", "flat")),
+        index_kind=manifest.vector_index.kind,
         backend=engine.embedder.backend,
     )
 
@@ -54,7 +54,7 @@ def stats(engine: EngineDep) -> contract.Stats:
 )
 def document(engine: EngineDep, doc_id: str) -> contract.DocumentOut:
     """A whole document with its metadata."""
-    found = engine.index.store.document(doc_id)
+    found = engine.index.document(doc_id)
     if found is None:
         raise HTTPException(404, detail=f"no document {doc_id!r} in the index: see GET /facets for the ids")
     return document_out(found)
@@ -72,7 +72,7 @@ def context(
     window: Annotated[int, Query(ge=0, le=contract.MAX_CONTEXT_WINDOW)] = 1,
 ) -> contract.Context:
     """A passage with `window` neighbours on each side."""
-    passages = engine.index.store.context(passage_id, window)
+    passages = engine.index.context(passage_id, window)
     if not passages:
         raise HTTPException(404, detail=f"no passage {passage_id} in the index")
     return context_of(passages, passage_id)
@@ -81,7 +81,7 @@ def context(
 @router.get("/facets", response_model=contract.Facets, dependencies=KEYED, responses=errors(401, 503))
 def facets(engine: EngineDep) -> contract.Facets:
     """The values the filters take: documents, speakers, entities (most frequent first)."""
-    found = engine.index.store.facets()
+    found = engine.index.facets()
     return contract.Facets(
         documents=[contract.DocumentRef(**d) for d in found["documents"]],
         speakers=found["speakers"],

@@ -54,12 +54,12 @@ def run_search(engine: SearchEngine, search: contract.SearchRequest) -> Response
 
 def refuse_unknown_filters(engine: SearchEngine, search: contract.SearchRequest) -> None:
     """A filter naming nothing in the index is a 422, as an unknown entity is: never a silent empty list."""
-    store = engine.index.store
+    store = engine.index
     if search.doc_id is not None and store.document(search.doc_id) is None:
         raise HTTPException(
             422, detail=f"doc_id filter {search.doc_id!r} is not a document of the index: see GET /facets"
         )
-    if search.speaker is not None and not store.filter_ids(None, search.speaker, []):
+    if search.speaker is not None and not store.knows_speaker(search.speaker):
         raise HTTPException(
             422, detail=f"speaker filter {search.speaker!r} is not quoted anywhere in the index: see GET /facets"
         )

@@ -13,6 +13,8 @@ from indexer import build as build_module
 from indexer.build import build_index
 from indexer.documents import NoDocumentsError
 from indexer.embedding import FakeEmbedder
+from indexer.local_store import LocalStore as LoadedIndex
+from indexer.reader import PassageStore
 from indexer.store import (
     CURRENT,
     DATABASE,
@@ -22,11 +24,10 @@ from indexer.store import (
     IndexMismatchError,
     IndexMissingError,
     Manifest,
-    PassageStore,
     build_lock,
     resolve_build,
 )
-from search_api.engine import LoadedIndex, SearchEngine, SearchOptions
+from search_api.engine import SearchEngine, SearchOptions
 
 
 def test_build_writes_a_self_describing_index(fake_index: Path) -> None:
@@ -46,10 +47,10 @@ def test_build_writes_a_self_describing_index(fake_index: Path) -> None:
 def test_loaded_passages_round_trip_to_document_offsets(fake_index: Path) -> None:
     index = LoadedIndex(fake_index)
     ids = [int(i) for i in index.ids]
-    passages = index.store.passages(ids)
+    passages = index.passages(ids)
     assert len(passages) == len(ids)
     for passage in passages.values():
-        document = index.store.document(passage.doc_id)
+        document = index.document(passage.doc_id)
         assert document is not None
         assert document.text[passage.start : passage.end] == passage.text
 
@@ -100,7 +101,7 @@ def test_incremental_rebuild_embeds_only_changed_documents(
     incremental = LoadedIndex(fake_index)
     rebuilt = LoadedIndex(full.index_dir)
     assert incremental.manifest.passages == rebuilt.manifest.passages
-    assert incremental.store.document("script.md") is None
+    assert incremental.document("script.md") is None
     engine_a = SearchEngine(incremental, fake_embedder)
     engine_b = SearchEngine(rebuilt, fake_embedder)
     for question in ["cocoa prices", "wheat exports Argentina", "What did Poland say?"]:
@@ -114,7 +115,7 @@ def test_editing_one_paragraph_reembeds_only_that_passage(
 ) -> None:
     seed = next(p for p in seed_copy.iterdir() if p.name.startswith("000_"))
     before = LoadedIndex(fake_index)
-    seed_passages = [p for p in before.store.passages([int(i) for i in before.ids]).values() if p.doc_id == seed.name]
+    seed_passages = [p for p in before.passages([int(i) for i in before.ids]).values() if p.doc_id == seed.name]
     last = max(seed_passages, key=lambda p: p.start)
     document = seed.read_text(encoding="utf-8")
     seed.write_text(document.replace(last.text, last.text + " Analysts expect more talks."), encoding="utf-8")
@@ -147,8 +148,35 @@ def test_newer_analysis_reanalyses_every_document_without_reembedding(
 
 
 def _rows(index: LoadedIndex) -> list[tuple[int, object]]:
-    passages = index.store.passages([int(i) for i in index.ids])
+    passages = index.passages([int(i) for i in index.ids])
     return [(row, passages[int(i)]) for row, i in enumerate(index.ids)]
+
+
+def test_a_new_lexical_version_rewrites_only_the_lexical_index(
+    fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = LoadedIndex(fake_index)
+    monkeypatch.setattr(build_module, "LEXICAL_VERSION", build_module.LEXICAL_VERSION + 1)
+    report = build_index([seed_copy], fake_index, fake_embedder)
+    assert not report.up_to_date and report.embedded_passages == 0 and report.reused_documents == 3
+    after = LoadedIndex(fake_index)
+    assert after.manifest.lexical_version == build_module.LEXICAL_VERSION
+    assert after.build_dir != before.build_dir and _rows(after) == _rows(before)
+    assert build_index([seed_copy], fake_index, fake_embedder).up_to_date
+
+
+def test_a_build_of_the_previous_format_reuses_its_vectors(
+    fake_index: Path, seed_copy: Path, fake_embedder: FakeEmbedder
+) -> None:
+    """Format 2 kept text search in SQLite FTS5; its vectors and passages are still good."""
+    build_dir = resolve_build(fake_index)
+    raw = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
+    (build_dir / "manifest.json").write_text(json.dumps({**raw, "format_version": 2}), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="format version 2"):
+        LoadedIndex(fake_index)
+    report = build_index([seed_copy], fake_index, fake_embedder)
+    assert report.embedded_passages == 0 and report.reused_passages == report.passages
+    assert LoadedIndex(fake_index).manifest.format_version == FORMAT_VERSION
 
 
 def test_joining_short_paragraphs_rebuilds_everything_into_fewer_passages(
@@ -160,8 +188,8 @@ def test_joining_short_paragraphs_rebuilds_everything_into_fewer_passages(
     after = LoadedIndex(fake_index)
     assert after.manifest.passage_settings["min_tokens"] == 64
     assert after.manifest.passages < before.passages
-    document = after.store.document("cocoa.txt")
-    for passage in after.store.passages(range(1, after.manifest.passages + 1)).values():
+    document = after.document("cocoa.txt")
+    for passage in after.passages(range(1, after.manifest.passages + 1)).values():
         if passage.doc_id == "cocoa.txt":
             assert document.text[passage.start : passage.end] == passage.text
 

@@ -3,7 +3,6 @@ round-trip (memory-mapped too), passage ids survive, and the size rule picks fla
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +112,7 @@ def test_rerank_beats_compressed_scores_alone(clustered, ivfpq):
     index, info = ivfpq
     _, true_rows = _brute_force(vectors, queries, 10)
     _, reranked = VectorSearcher(index, info, vectors=vectors).search(queries, 10)
-    codes_only = replace(info, search_params={"nprobe": info.search_params["nprobe"]})
+    codes_only = info.model_copy(update={"search_params": {"nprobe": info.search_params["nprobe"]}})
     _, approximate = VectorSearcher(index, codes_only).search(queries, 10)
     assert _overlap(reranked, ids[true_rows]) > _overlap(approximate, ids[true_rows])
 
@@ -199,7 +198,7 @@ def test_load_refuses_a_file_that_does_not_match_the_manifest(tmp_path, clustere
     index, info = hnsw
     save_vector_index(index, tmp_path / "v.faiss")
     with pytest.raises(ValueError, match="rebuild the index"):
-        load_vector_index(tmp_path / "v.faiss", replace(info, count=info.count + 1))
+        load_vector_index(tmp_path / "v.faiss", info.model_copy(update={"count": info.count + 1}))
     with pytest.raises(FileNotFoundError, match="rebuild"):
         load_vector_index(tmp_path / "missing.faiss", info)
 
@@ -239,11 +238,11 @@ def test_manifest_that_does_not_fit_the_file_is_refused(tmp_path, hnsw):
     index, info = hnsw
     save_vector_index(index, tmp_path / "v.faiss")
     with pytest.raises(ValueError, match="rebuild"):
-        load_vector_index(tmp_path / "v.faiss", replace(info, kind="flat", search_params={}))
+        load_vector_index(tmp_path / "v.faiss", info.model_copy(update={"kind": "flat", "search_params": {}}))
     with pytest.raises(ValueError, match="nprobe"):
-        load_vector_index(tmp_path / "v.faiss", replace(info, search_params={"nprobe": 8}))
+        load_vector_index(tmp_path / "v.faiss", info.model_copy(update={"search_params": {"nprobe": 8}}))
     with pytest.raises(ValueError, match="efSearch"):
-        load_vector_index(tmp_path / "v.faiss", replace(info, search_params={"efSearch": 0}))
+        load_vector_index(tmp_path / "v.faiss", info.model_copy(update={"search_params": {"efSearch": 0}}))
 
 
 def test_every_vector_finds_its_own_id(clustered, hnsw, ivfpq):
@@ -251,7 +250,8 @@ def test_every_vector_finds_its_own_id(clustered, hnsw, ivfpq):
     vectors, ids, _ = clustered
     thorough = {"hnsw": {"efSearch": 256}, "ivfpq": {"nprobe": 32, "rerank": 100}}
     for index, info in (hnsw, ivfpq):
-        searcher = VectorSearcher(index, replace(info, search_params=thorough[info.kind]), vectors=vectors)
+        thorough_info = info.model_copy(update={"search_params": thorough[info.kind]})
+        searcher = VectorSearcher(index, thorough_info, vectors=vectors)
         _, found = searcher.search(vectors, 1)
         assert np.mean(found[:, 0] == ids) >= 0.999, info.kind
 

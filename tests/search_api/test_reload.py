@@ -25,10 +25,11 @@ from typer.testing import CliRunner
 
 from indexer.build import build_index
 from indexer.embedding import Embedder, FakeEmbedder
+from indexer.local_store import LocalStore as LoadedIndex
 from indexer.settings import EncoderSettings
 from indexer.store import BUILDS, CURRENT, is_building, resolve_build
 from search_api.app import create_app
-from search_api.engine import LoadedIndex, SearchEngine
+from search_api.engine import SearchEngine
 from search_api.settings import ServerSettings
 from seedsearch import cli
 from tests.paths import REPO
@@ -41,7 +42,7 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 BUILD_SCRIPT = """
 import os, signal, sys
 from pathlib import Path
-from indexer import store
+from indexer import index_dir as store
 from indexer.build import build_index
 from indexer.embedding import FakeEmbedder
 
@@ -299,7 +300,7 @@ def test_a_build_killed_after_the_link_swap_is_complete_and_served(
     (seed_copy / "rice.txt").write_text("Rice harvests in Thailand were late this year.\n", encoding="utf-8")
     build = start_build(seed_copy, fake_index, kill_at="after-link-swap")
     assert build.wait(timeout=120) == -signal.SIGKILL
-    assert LoadedIndex(fake_index).store.document("rice.txt") is not None
+    assert LoadedIndex(fake_index).document("rice.txt") is not None
     watched.post("/admin/reload")
     hits = watched.get("/search", params={"q": "rice harvests Thailand", "k": 1}).json()["results"]
     assert hits[0]["doc_id"] == "rice.txt"
@@ -317,7 +318,7 @@ def test_the_next_build_after_kills_succeeds_and_removes_the_leftovers(
     assert report.documents == 4 and not report.up_to_date
     assert not [p.name for p in (fake_index / BUILDS).iterdir() if p.name.startswith(".tmp-")]
     assert not list(fake_index.glob(".current.*"))
-    assert LoadedIndex(fake_index).store.document("rice.txt") is not None
+    assert LoadedIndex(fake_index).document("rice.txt") is not None
 
 
 def test_builds_never_prune_the_build_a_server_still_serves(fake_index: Path, watched: TestClient) -> None:
@@ -383,4 +384,4 @@ def test_a_second_build_exits_with_a_clear_message_or_waits(
         first.wait()
     loaded = LoadedIndex(fake_index)
     assert loaded.manifest.documents == 3
-    assert loaded.store.document("story-1") is None and loaded.store.document("cocoa.txt") is not None
+    assert loaded.document("story-1") is None and loaded.document("cocoa.txt") is not None
