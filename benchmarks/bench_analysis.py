@@ -39,7 +39,7 @@ def build_index(workdir: Path, stories: int) -> Path:
 
 def measure(index_dir: Path, rounds: int) -> tuple[list[float], list[float], int, int]:
     """Milliseconds per question for parse_question and for the boosts; passages and candidates per question."""
-    from indexer.attribution import parse_question
+    from search_api.question import parse_question
     from indexer.embedding import load_embedder
     from indexer.settings import Settings
     from search_api.app import engine_options

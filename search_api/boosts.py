@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer.attribution import QuestionIntent, statement_match
+from search_api.question import QuestionIntent, statement_match
 from indexer.store import StoredPassage
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.attribution import QuestionIntent, parse_question
+from search_api.question import QuestionIntent, parse_question
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
 from indexer.store import (

@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-from indexer.attribution import QuestionIntent
+from search_api.question import QuestionIntent
 
 Mode = Literal["hybrid", "dense", "lexical"]
 

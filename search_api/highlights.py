@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Sequence
 
-from indexer.attribution import QuestionIntent, statement_match
+from search_api.question import QuestionIntent, statement_match
 from indexer.store import StoredPassage
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.attribution import parse_question
+from search_api.question import parse_question
 from indexer.entities import EntityResolver
 from search_api.fusion import Candidates, SearchOptions, fuse
 

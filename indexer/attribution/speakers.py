@@ -1,0 +1,233 @@
+"""The speaker grammar: who a speaker phrase names, with what title, speaking for which parties."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+
+from indexer.attribution.phrases import (
+    Doc,
+    Speaker,
+    affiliations_in,
+    clean_title,
+    known_person,
+    mentions_in,
+    register,
+    strip_possessive,
+    title_end,
+    walk_back,
+)
+from indexer.attribution.vocabulary import (
+    AGENT_NOUNS,
+    AUX_TAIL,
+    CAP_STOP,
+    CORPORATE,
+    HONORIFICS,
+    LAST_WORD,
+    NAME_RUN,
+    PARTICLES,
+    PRONOUNS,
+    SPEAKER_WINDOW,
+    TITLE_PHRASES,
+)
+
+
+def analyse_phrase(doc: Doc, start: int, end: int, pos: int) -> Speaker | None:
+    """Read a speaker phrase: name, title and affiliations, resolving "Mr X" and possessives."""
+    phrase = doc.text[start:end]
+    words = phrase.split()
+    if not words:
+        return None
+    if phrase in PRONOUNS:
+        return None
+    # "Mr Mandon's office", "Nato's senior commander", "Poland's foreign ministry".
+    poss = re.search(r"['’]s\b", phrase)
+    if poss:
+        owner = analyse_phrase(doc, start, start + poss.start(), pos)
+        head = phrase[poss.end() :].strip()
+        if owner is not None:
+            if owner.kind == "named" and head.lower() in (
+                "office",
+                "spokesman",
+                "spokeswoman",
+                "spokesperson",
+                "aides",
+                "camp",
+                "team",
+                "press office",
+            ):
+                return owner
+            named = titled_name(doc, start + poss.end(), end, pos, phrase[: poss.end()], owner.affiliations)
+            if named is not None:  # "South Korea's President Lee Jae-myung", "Spain's Pedro Sanchez"
+                return named
+            title = phrase.strip()
+            return Speaker(
+                phrase.strip(),
+                title,
+                owner.affiliations,
+                "other" if owner.kind == "other" else ("person" if title_end(head) else owner.kind),
+            )
+    # "leaders of France, Germany ...", "an adviser to Mr Macron", "the Bank of Japan".
+    low = phrase.lower()
+    prep = None
+    for m in re.finditer(r"\s(of|for|from|to|in|at|by)\s", phrase):
+        inside_title = any(t in low and low.index(t) < m.start() < low.index(t) + len(t) for t in TITLE_PHRASES)
+        if not inside_title:
+            prep = m
+            break
+    if prep is not None:
+        head = phrase[: prep.start()].strip()
+        comp_start = start + prep.end()
+        related = analyse_phrase(doc, comp_start, end, pos) if prep.group(1) in ("to", "for", "of") else None
+        affiliations = affiliations_in(doc, start, start + prep.start())
+        if (
+            prep.group(1) in ("of", "for", "from", "by")
+            or (prep.group(1) == "to" and re.search(r"advis|aide|spokes|assistant|secretary", head.lower()))
+            or (prep.group(1) == "in" and re.search(r"(officials|sources|authorities|government|police)$", head, re.I))
+        ):
+            for a in affiliations_in(doc, comp_start, end) + list(related.affiliations if related else ()):
+                if a not in affiliations:
+                    affiliations.append(a)
+        countries = [a for a in affiliations if a.startswith("country:")]
+        head_words = head.split()
+        if (
+            len(head_words) >= 2
+            and head_words[0] not in CAP_STOP
+            and not CORPORATE.search(head)
+            and not title_end(head)
+            and all(w[:1].isupper() or w in PARTICLES for w in head_words)
+            and not mentions_in(doc, start, start + prep.start())
+        ):  # "Kevin Boakes of Greenwell Montagu": a named person and where they work
+            person = register(doc, head, clean_title(phrase[prep.start() :]), affiliations, pos)
+            return Speaker(person.name, person.title, tuple(person.affiliations), "named")
+        kind = "group" if len(countries) > 1 or head.endswith("s") else "person"
+        return Speaker(phrase.strip(), clean_title(head) or None, tuple(affiliations), kind)
+    if CORPORATE.search(phrase):  # "General Automation Inc", "Manufacturers Hanover Asia Ltd"
+        return Speaker(phrase.strip(), None, (), "other")
+    # "<title> <name>", "<name>", "<entity>", "<title>".
+    t_end = title_end(phrase)
+    title_part, name_part = phrase[:t_end].strip(), phrase[t_end:].strip()
+    name_words = [w for w in name_part.split() if w not in HONORIFICS]
+    mention_in_name = [m for m in mentions_in(doc, start + t_end, end) if m.end <= end]
+    if name_words and not mention_in_name and all(w[:1].isupper() or w in PARTICLES for w in name_words):
+        name = strip_possessive(" ".join(name_words))
+        if len(name_words) == 1 and not title_part:
+            known = known_person(doc, name)
+            if known:
+                doc.person_positions.append((pos, known.name))
+                return Speaker(known.name, known.title, tuple(known.affiliations), "named")
+            if name_part.split()[0] in HONORIFICS:
+                return Speaker(name, None, (), "named")
+            return Speaker(name, None, tuple(affiliations_in(doc, start, end)), "other")
+        affiliations = affiliations_in(doc, start, start + t_end) if title_part else []
+        person = register(doc, name, clean_title(title_part) or None, affiliations, pos)
+        return Speaker(person.name, person.title, tuple(person.affiliations), "named")
+    affiliations = affiliations_in(doc, start, end)
+    only_entities = re.sub(r"\b(the|The)\b", "", phrase).strip()
+    if mention_in_name and not title_part and any(m.surface == only_entities for m in mention_in_name):
+        return Speaker(only_entities, None, tuple(affiliations), "entity")
+    if title_part and not name_part:
+        kind = "group" if re.search(r"s$", words[-1]) and words[-1].lower() not in ("chancellor",) else "person"
+        return Speaker(phrase.strip(), clean_title(phrase), tuple(affiliations), kind)
+    if any(strip_possessive(w).lower() in AGENT_NOUNS for w in words) or affiliations:
+        kind = "group" if len([a for a in affiliations if a.startswith("country:")]) > 1 else "other"
+        return Speaker(phrase.strip(), None, tuple(affiliations), kind)
+    if len(name_words) >= 1 and all(w[:1].isupper() for w in name_words):
+        return Speaker(phrase.strip(), None, tuple(affiliations), "other")
+    return None
+
+
+def titled_name(
+    doc: Doc, start: int, end: int, pos: int, owner_text: str, owner_affiliations: Sequence[str]
+) -> Speaker | None:
+    """A "<title> <Name>" or "<Name>" phrase naming a person, registered with the owner's affiliations."""
+    phrase = doc.text[start:end]
+    t_end = title_end(phrase)
+    name_words = [w for w in phrase[t_end:].split() if w not in HONORIFICS]
+    if not name_words or not all(w[:1].isupper() or w in PARTICLES for w in name_words):
+        return None
+    if strip_possessive(name_words[0]) in CAP_STOP or any(m.end <= end for m in mentions_in(doc, start + t_end, end)):
+        return None
+    if len(name_words) < 2 and not t_end and not owner_text:
+        return None
+    title = clean_title(f"{owner_text} {phrase[:t_end]}") if t_end else None
+    affiliations = list(owner_affiliations)
+    affiliations += [a for a in affiliations_in(doc, start, start + t_end) if a not in affiliations]
+    name = strip_possessive(" ".join(name_words))
+    known = known_person(doc, name) if len(name_words) == 1 else None
+    person = register(doc, known.name if known else name, title, affiliations, pos)
+    return Speaker(person.name, person.title, tuple(person.affiliations), "named")
+
+
+def scan_people(doc: Doc) -> None:
+    """Register everyone introduced with a name ("French Chief of Defence Staff Fabien Mandon")."""
+    for m in NAME_RUN.finditer(doc.masked):
+        span = walk_back(doc, max(0, m.start() - 80), m.end())
+        if span is None:
+            continue
+        s, e = span
+        sentence_start = doc.sentences[max(0, bisect.bisect_right(doc.sentence_starts, m.start()) - 1)][0]
+        s = max(s, sentence_start)
+        phrase = doc.text[s:e]
+        t_end = title_end(phrase)
+        name_words = [w for w in phrase[t_end:].split() if w not in HONORIFICS]
+        if not name_words or any(not (w[:1].isupper() or w in PARTICLES) for w in name_words):
+            continue
+        if strip_possessive(name_words[0]) in CAP_STOP:
+            continue
+        if any(mm.start >= s + t_end and mm.end <= e for mm in mentions_in(doc, s, e)):
+            continue
+        if len(name_words) < 2 and not t_end:
+            if phrase.split()[0] in HONORIFICS:
+                name = strip_possessive(name_words[0])
+                known = known_person(doc, name)
+                doc.person_positions.append((s, known.name if known else name))
+            continue
+        name = strip_possessive(" ".join(name_words))
+        title = clean_title(phrase[:t_end]) or None
+        affiliations = affiliations_in(doc, s, s + t_end) if t_end else []
+        app = re.match(r"\s*,\s*((?:the\s+|a\s+)?[^,.;“”\"\n\x1f]{3,80}?)\s*,", doc.masked[e : e + 100])
+        if app and title_end(app.group(1)):
+            a_start = e + app.start(1)
+            title = f"{title}, {clean_title(app.group(1))}" if title else clean_title(app.group(1))
+            affiliations += [
+                a for a in affiliations_in(doc, a_start, a_start + len(app.group(1))) if a not in affiliations
+            ]
+        register(doc, name, title, affiliations, s)
+
+
+def speaker_before(doc: Doc, sent_start: int, verb_start: int) -> tuple[Speaker | None, str, str]:
+    """The speaker phrase before a verb: (speaker, pronoun if the subject is one, the text left of it)."""
+    lo = max(sent_start, verb_start - SPEAKER_WINDOW)
+    left = doc.masked[lo:verb_start].rstrip()
+    tail = AUX_TAIL.search(left, max(0, len(left) - 60))
+    stripped = left[: tail.start()].rstrip() if tail else left
+    hi = lo + len(stripped)
+    last_word = LAST_WORD.search(stripped, max(0, len(stripped) - 20))
+    if last_word and last_word.group(1) in PRONOUNS:
+        return None, last_word.group(1), stripped
+    if stripped.endswith(","):
+        app = re.search(r",([^,\x1f“”\"]{2,100}),$", stripped)
+        if app is None:
+            return None, "", stripped
+        before = walk_back(doc, lo, lo + app.start())
+        a_lo = lo + app.start(1) + len(app.group(1)) - len(app.group(1).lstrip())
+        inner = titled_name(doc, a_lo, lo + app.end(1), a_lo, "", ())
+        if inner is not None:  # "the government's top spokesman, Chief Cabinet Secretary X Y, told"
+            extra = affiliations_in(doc, before[0], before[1]) if before else []
+            person = register(doc, inner.name, None, extra, a_lo)
+            return Speaker(person.name, person.title, tuple(person.affiliations), "named"), "", stripped
+        speaker = analyse_phrase(doc, before[0], before[1], before[0]) if before else None
+        if speaker is None or speaker.kind != "named" or before is None:
+            return None, "", stripped
+        title_text = app.group(1).strip()
+        if title_end(title_text):  # "Steve Smith, the Australian trade minister, said"
+            extra = affiliations_in(doc, a_lo, lo + app.end(1))
+            person = register(doc, speaker.name, clean_title(title_text), extra, before[0])
+            speaker = Speaker(person.name, person.title, tuple(person.affiliations), "named")
+        return speaker, "", stripped
+    span = walk_back(doc, lo, hi)
+    if span is None:
+        return None, "", stripped
+    return analyse_phrase(doc, span[0], span[1], span[0]), "", stripped

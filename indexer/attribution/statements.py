@@ -1,0 +1,192 @@
+"""Who said what in one document: reporting verbs, their speakers, and quotes attached to a speaker."""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from indexer.attribution.phrases import Doc, Speaker, known_person, walk_forward
+from indexer.attribution.speakers import analyse_phrase, scan_people, speaker_before
+from indexer.attribution.statement import Statement
+from indexer.attribution.text import document_sentences, find_quotes, mask_quotes, paragraph_breaks
+from indexer.attribution.vocabulary import (
+    BASE_OK_BEFORE,
+    PASSIVE_BEFORE,
+    PREV_WORD,
+    PRONOUNS,
+    REFERS_BACK,
+    SPEECH_QUOTE_WORDS,
+    VERB_RE,
+    VERBS_BASE,
+)
+from indexer.entities import EntityResolver
+
+
+def verb_allowed(doc: Doc, match: re.Match[str]) -> bool:
+    verb = match.group()
+    before = PREV_WORD.search(doc.masked, max(0, match.start() - 30), match.start())
+    prev = before.group(1) if before else ""
+    if prev.lower() in PASSIVE_BEFORE and not re.search(r"(to|of|from)$", verb):
+        return False
+    head = verb.split()[0]
+    if head in VERBS_BASE or head == "call":
+        return prev.lower() in BASE_OK_BEFORE or prev.endswith("s")
+    return True
+
+
+def attribute_statements(text: str, resolver: EntityResolver | None = None) -> list[Statement]:
+    """Statements in a document, in order, each with its speaker, title and affiliations.
+
+    Args:
+        text: the whole document text (offsets in the result point into it).
+        resolver: entity resolver; the packaged default when None.
+
+    Returns:
+        One statement per sentence and speaker; quotes without a speaker of their own take the speaker of the
+        statement just before them (or just after, when none is before).
+    """
+    resolver = resolver or EntityResolver.default()
+    paragraphs = paragraph_breaks(text)
+    quotes = find_quotes(text, paragraphs)
+    sentences = document_sentences(text, paragraphs, quotes)
+    mentions = resolver.find(text)
+    doc = Doc(
+        text,
+        mask_quotes(text, quotes),
+        resolver,
+        mentions,
+        [m.start for m in mentions],
+        sentences,
+        [s[0] for s in sentences],
+        quotes,
+    )
+    scan_people(doc)
+    doc.person_positions.sort()
+
+    verbs_by_sentence: dict[int, list[re.Match[str]]] = {}
+    for match in VERB_RE.finditer(doc.masked):
+        index = bisect.bisect_right(doc.sentence_starts, match.start()) - 1
+        if index >= 0 and match.end() <= sentences[index][1]:
+            verbs_by_sentence.setdefault(index, []).append(match)
+    by_sentence: dict[int, list[Statement]] = {}
+    for index, matches in sorted(verbs_by_sentence.items()):
+        s_start, s_end, _para = sentences[index]
+        previous = [st for i in (index - 2, index - 1) for st in by_sentence.get(i, [])]
+        in_sentence: list[Statement] = []
+        for match in matches:
+            if not verb_allowed(doc, match):
+                continue
+            speaker = find_speaker(doc, match, s_start, s_end, previous, in_sentence)
+            if speaker is None or any(x.speaker == speaker.name for x in in_sentence):
+                continue
+            verb = " ".join(match.group().split())
+            span_start = quote_start(doc, s_start)
+            in_sentence.append(
+                make_statement(speaker.name, speaker.title, speaker.affiliations, span_start, s_end, verb)
+            )
+        if in_sentence:
+            by_sentence[index] = in_sentence
+    return attach_quotes(doc, by_sentence)
+
+
+def find_speaker(
+    doc: Doc,
+    match: re.Match[str],
+    s_start: int,
+    s_end: int,
+    previous: list[Statement],
+    in_sentence: list[Statement],
+) -> Speaker | None:
+    if (
+        match.group()[0] in "Aa"
+        and match.group().lower().startswith("according")
+        or re.search(r"\s(of|from)$", match.group())
+    ):
+        span = walk_forward(doc, match.end(), min(s_end, match.end() + 150))
+        return analyse_phrase(doc, span[0], span[1], span[0]) if span else None
+    speaker, pronoun, left = speaker_before(doc, s_start, match.start())
+    if pronoun:
+        return resolve_pronoun(doc, pronoun, match.start(), previous, in_sentence)
+    if speaker is not None:
+        return speaker
+    if re.search(r"[”\"\x1f],?$", left):
+        span = walk_forward(doc, match.end(), min(s_end, match.end() + 150))
+        return analyse_phrase(doc, span[0], span[1], span[0]) if span else None
+    if in_sentence:
+        last = in_sentence[-1]
+        return Speaker(last.speaker, last.title, last.affiliations, "person")
+    if re.search(r"\b(and|but)$", left):
+        span = walk_forward(doc, s_start, match.start())
+        if span:
+            return analyse_phrase(doc, span[0], span[1], span[0])
+    return None
+
+
+def resolve_pronoun(
+    doc: Doc, pronoun: str, pos: int, previous: list[Statement], in_sentence: list[Statement]
+) -> Speaker | None:
+    recent = [*previous, *in_sentence]
+    if recent:
+        last = recent[-1]
+        return Speaker(last.speaker, last.title, last.affiliations, "person")
+    if PRONOUNS[pronoun] == "group":
+        return None
+    i = bisect.bisect_left(doc.person_positions, (pos, "")) - 1
+    if i >= 0 and pos - doc.person_positions[i][0] < 600:
+        person = doc.people.get(doc.person_positions[i][1]) or known_person(doc, doc.person_positions[i][1])
+        if person:
+            return Speaker(person.name, person.title, tuple(person.affiliations), "person")
+        return Speaker(doc.person_positions[i][1], None, (), "person")
+    return None
+
+
+def has_speech_quote(doc: Doc, start: int, end: int) -> bool:
+    """A quote of several words in this sentence (not a scare-quoted name like “coalition of the willing”)."""
+    i = bisect.bisect_left(doc.quotes, (start, -1))
+    while i < len(doc.quotes) and doc.quotes[i][0] < end:
+        q_start, q_end = doc.quotes[i]
+        if len(doc.text[q_start:q_end].split()) >= SPEECH_QUOTE_WORDS:
+            return True
+        i += 1
+    return False
+
+
+def quote_start(doc: Doc, s_start: int) -> int:
+    """Start of a quote that opened in an earlier sentence and runs into this one, else the sentence start."""
+    i = bisect.bisect_left(doc.quotes, (s_start, -1)) - 1
+    if i >= 0 and doc.quotes[i][0] < s_start <= doc.quotes[i][1]:
+        return doc.quotes[i][0]
+    return s_start
+
+
+def attach_quotes(doc: Doc, by_sentence: dict[int, list[Statement]]) -> list[Statement]:
+    """Quote sentences with no speaker of their own take the speaker of a neighbouring sentence.
+
+    The sentence before wins (a quote continuing what was just said), unless the next sentence refers back
+    to the quote ("That was the view of ...").
+    """
+    out: list[Statement] = []
+    for index, (s_start, s_end, _para) in enumerate(doc.sentences):
+        if index not in by_sentence and has_speech_quote(doc, s_start, s_end):
+            nxt = by_sentence.get(index + 1)
+            before = by_sentence.get(index - 1)
+            refers_back = index + 1 < len(doc.sentences) and REFERS_BACK.match(doc.text, doc.sentences[index + 1][0])
+            source = nxt if nxt and (refers_back or not before) else before
+            if source:
+                first = source[0]
+                by_sentence[index] = [first.model_copy(update={"start": s_start, "end": s_end})]
+        out.extend(by_sentence.get(index, []))
+    return out
+
+
+def make_statement(
+    speaker: str, title: str | None, affiliations: tuple[str, ...], start: int, end: int, verb: str
+) -> Statement:
+    return Statement(
+        speaker=" ".join(speaker.split()),
+        title=" ".join(title.split()) if title else None,
+        affiliations=affiliations,
+        start=start,
+        end=end,
+        verb=verb,
+    )

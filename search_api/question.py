@@ -1,0 +1,274 @@
+"""Who a question asks about, and how well one passage's statements answer "what did <party> say?".
+
+Query-time half of attribution: :func:`parse_question` reads which parties, people and roles a question names
+and whether it asks for their words; :func:`statement_match` scores a passage's attributed statements
+(:class:`indexer.attribution.Statement`, made at build time) against that intent.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from indexer.attribution import Statement
+from indexer.attribution.phrases import strip_possessive
+from indexer.attribution.vocabulary import CAP_STOP, HONORIFICS, MODIFIERS, PARTICLES, TITLE_HEADS
+from indexer.entities import Entity, EntityResolver
+
+# Asked role -> words that show it in a speaker's title. A small general table of news titles.
+ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "president": ("president", "head of state"),
+    "prime minister": ("prime minister", "premier"),
+    "chancellor": ("chancellor",),
+    "leader": (
+        "leader",
+        "president",
+        "prime minister",
+        "premier",
+        "chancellor",
+        "head of state",
+        "head of government",
+        "king",
+        "queen",
+        "emir",
+        "sultan",
+        "supreme leader",
+    ),
+    "foreign minister": (
+        "foreign minister",
+        "foreign secretary",
+        "secretary of state",
+        "foreign affairs",
+        "minister of foreign affairs",
+        "top diplomat",
+    ),
+    "defence minister": (
+        "defence minister",
+        "defense minister",
+        "defence secretary",
+        "defense secretary",
+        "minister of defence",
+        "minister of defense",
+        "secretary of defense",
+        "war secretary",
+    ),
+    "finance minister": (
+        "finance minister",
+        "treasury secretary",
+        "minister of finance",
+        "finance secretary",
+        "chancellor of the exchequer",
+        "treasury",
+    ),
+    "trade minister": (
+        "trade minister",
+        "trade representative",
+        "trade secretary",
+        "commerce secretary",
+        "minister of trade",
+    ),
+    "military chief": (
+        "chief of defence staff",
+        "chief of the defence staff",
+        "chief of staff",
+        "chief of the general staff",
+        "military chief",
+        "army chief",
+        "defence chief",
+        "defense chief",
+        "armed forces",
+        "commander",
+        "general",
+        "admiral",
+        "military",
+    ),
+    "commander": ("commander", "general", "admiral", "chief of staff", "military chief"),
+    "envoy": ("envoy", "special representative", "emissary", "ambassador", "representative"),
+    "ambassador": ("ambassador", "envoy"),
+    "spokesperson": ("spokesperson", "spokesman", "spokeswoman", "spokesmen", "press secretary", "office"),
+    "adviser": ("adviser", "advisor", "aide"),
+    "minister": ("minister", "secretary"),
+    "governor": ("governor",),
+    "central bank": ("central bank", "governor", "bank of"),
+    "ministry": ("ministry", "department"),
+    "government": ("government", "cabinet", "administration", "ministry", "office"),
+    "official": ("official", "officials"),
+    "negotiator": ("negotiator", "negotiators"),
+    "diplomat": ("diplomat", "diplomats", "ambassador"),
+    "king": ("king", "monarch"),
+    "queen": ("queen", "monarch"),
+    "pope": ("pope",),
+}
+# Question wording that names a role -> the role's key above.
+ROLE_ALIASES: dict[str, str] = {
+    "top diplomat": "foreign minister",
+    "foreign secretary": "foreign minister",
+    "secretary of state": "foreign minister",
+    "defense minister": "defence minister",
+    "defence secretary": "defence minister",
+    "defense secretary": "defence minister",
+    "treasury secretary": "finance minister",
+    "army chief": "military chief",
+    "defence chief": "military chief",
+    "defense chief": "military chief",
+    "chief of defence staff": "military chief",
+    "chief of staff": "military chief",
+    "top general": "military chief",
+    "top commander": "commander",
+    "general": "commander",
+    "admiral": "commander",
+    "head of state": "president",
+    "premier": "prime minister",
+    "spokesman": "spokesperson",
+    "spokeswoman": "spokesperson",
+    "advisor": "adviser",
+    "aide": "adviser",
+    "special envoy": "envoy",
+    "emissary": "envoy",
+    "representative": "envoy",
+    "officials": "official",
+    "head of government": "leader",
+    "leaders": "leader",
+    "negotiators": "negotiator",
+    "diplomats": "diplomat",
+    "central banker": "central bank",
+    "pm": "prime minister",
+    "military": "military chief",
+    "army": "military chief",
+    "armed forces": "military chief",
+}
+
+
+@dataclass(frozen=True)
+class QuestionIntent:
+    """Whose words a question asks for."""
+
+    entities: tuple[Entity, ...]
+    names: tuple[str, ...]
+    role_terms: tuple[str, ...]
+    asks_statement: bool
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        return {
+            "entities": [asdict(e) for e in self.entities],
+            "names": list(self.names),
+            "role_terms": list(self.role_terms),
+            "asks_statement": self.asks_statement,
+        }
+
+
+ASKS_STATEMENT = re.compile(
+    r"\b(say|says|said|saying|statement|statements|tell|told|think|thinks|thought|want|wants|wanted|demand|"
+    r"demands|demanded|react|reacts|reacted|reaction|respond|responds|responded|response|position|stance|view|"
+    r"views|comment|comments|commented|warn|warns|warned|warning|urge|urges|urged|"
+    r"call for|calls for|called for|"
+    r"announce|announced|claim|claims|claimed|argue|argued|believe|believes|propose|proposed|criticise|"
+    r"criticize|criticised|criticized|accuse|accused|declare|declared|pledge|pledged|promise|promised|insist|"
+    r"insisted|welcome|welcomed|reject|rejected|condemn|condemned|message|stand|feel|feels|opinion|ask|asks|"
+    r"asked|deny|denied|vow|vowed|write|wrote|add|added|mean|meant)\b",
+    re.IGNORECASE,
+)
+NAME_GAP = re.compile(r"[ \t]+(?:(?:" + "|".join(sorted(PARTICLES)) + r")[ \t]+)*")
+SPEAKER_PREP = re.compile(r"\s(?:of|to|for|from|in|at|by)\s")
+QUESTION_WORDS = frozenset(
+    "What Who Whom Whose How Why When Where Which Did Does Do Is Are Was Were Has Have Had Will Would Could "
+    "Should Can Tell Give List Show Say According".split()
+)
+ROLE_RE = re.compile(
+    r"\b(" + "|".join(sorted({*ROLE_SYNONYMS, *ROLE_ALIASES}, key=len, reverse=True)).replace(" ", r"\s+") + r")\b",
+    re.IGNORECASE,
+)
+
+
+def parse_question(question: str, resolver: EntityResolver | None = None) -> QuestionIntent:
+    """Read which parties, people and roles a question asks about, and whether it asks for their words."""
+    resolver = resolver or EntityResolver.default()
+    mentions = resolver.find(question)
+    entities: list[Entity] = []
+    for m in mentions:
+        if m.entity not in entities:
+            entities.append(m.entity)
+    covered = [(m.start, m.end) for m in mentions]
+    names: list[str] = []
+    last_end = -1
+    for m in re.finditer(r"[A-Z][\w\u00C0-\u024F'’-]+", question):
+        word = strip_possessive(m.group())
+        if any(s <= m.start() < e for s, e in covered) or word in QUESTION_WORDS or word in CAP_STOP:
+            continue
+        if word.lower() in TITLE_HEADS or word.lower() in MODIFIERS or word in HONORIFICS:
+            continue
+        if word.lower() in ROLE_SYNONYMS or word.lower() in ROLE_ALIASES:
+            continue
+        if names and last_end >= 0 and NAME_GAP.fullmatch(question, last_end, m.start()):
+            names[-1] = f"{names[-1]}{question[last_end : m.start()]}{word}"  # "Donald Tusk" is one name
+        else:
+            names.append(word)
+        last_end = m.start() + len(word)
+    roles: list[str] = []
+    for m in ROLE_RE.finditer(question):
+        key = " ".join(m.group().lower().split())
+        role = ROLE_ALIASES.get(key, key)
+        if role not in roles:
+            roles.append(role)
+    return QuestionIntent(tuple(entities), tuple(names), tuple(roles), bool(ASKS_STATEMENT.search(question)))
+
+
+def role_hit(roles: Sequence[str], st: Statement) -> bool:
+    text = f" {(st.title or '')} {st.speaker} ".lower()
+    return any(role_pattern(r).search(text) for r in roles)
+
+
+@functools.cache
+def role_pattern(role: str) -> re.Pattern[str]:
+    synonyms = ROLE_SYNONYMS.get(role, (role,))
+    return re.compile(r"\b(?:" + "|".join(re.escape(s) for s in synonyms) + r")\b")
+
+
+def split_head(speaker: str) -> tuple[str, str]:
+    """Split "an adviser to mr macron" into ("an adviser", "mr macron"): the head is who speaks."""
+    m = SPEAKER_PREP.search(speaker)
+    return (speaker[: m.start()], speaker[m.end() :]) if m else (speaker, "")
+
+
+def statement_match(intent: QuestionIntent, statements: Sequence[Statement]) -> float:
+    """How well one passage's statements answer "what did <party> say" (0..1).
+
+    1.0 for a statement by the party itself (an affiliation equal to a question entity, or the named person),
+    with the asked role when one is asked; 0.5 when the role differs; 0.6 for a joint statement the party
+    signed with others; 0 when nothing matches or the question does not ask for anyone's words.
+    """
+    if not intent.asks_statement or not statements:
+        return 0.0
+    if not (intent.entities or intent.names or intent.role_terms):
+        return 0.0
+    wanted = {e.id for e in intent.entities}
+    names = [n.lower().split()[-1] for n in intent.names if n.strip()]
+    best = 0.0
+    for st in statements:
+        score = 0.0
+        if names:
+            head, rest = split_head(st.speaker.lower())
+            head_words = [strip_possessive(w) for w in head.split()]
+            rest_words = [strip_possessive(w) for w in rest.split()]
+            if any(head_words and head_words[-1] == n for n in names):
+                score = 1.0
+            elif any(n in head_words or n in rest_words for n in names):
+                score = 0.6
+        hit = wanted & set(st.affiliations)
+        if hit:
+            countries = [a for a in st.affiliations if a.startswith("country:")]
+            group = len(countries) > 1
+            role_ok = not intent.role_terms or role_hit(intent.role_terms, st)
+            value = (0.6 if role_ok else 0.3) if group else (1.0 if role_ok else 0.5)
+            if names and score == 0.0:
+                value *= 0.5
+            score = max(score, value)
+        elif not wanted and not names and intent.role_terms and role_hit(intent.role_terms, st):
+            score = max(score, 0.8)
+        best = max(best, score)
+        if best >= 1.0:
+            break
+    return best
