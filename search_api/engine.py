@@ -28,7 +28,7 @@ from indexer.store import (
     resolve_build,
 )
 from indexer.vector_index import VectorIndexInfo, VectorSearcher, load_vector_index
-from search_api.boosts import statement_boost
+from search_api.boosts import StatementReason, boost_statements
 from search_api.fusion import Candidates, Mode, SearchOptions, fuse
 from search_api.highlights import best_sentence
 
@@ -57,6 +57,7 @@ class Hit:
     score: float
     passage: StoredPassage
     highlights: tuple[tuple[int, int], ...]
+    reason: StatementReason | None = None
 
 
 @dataclass(frozen=True)
@@ -234,14 +235,17 @@ class SearchEngine:
             return []
         shortlist = sorted(fused, key=fused.__getitem__, reverse=True)[: max(pool, k)]
         passages = self.index.store.passages(shortlist)
-        boosted = {
-            pid: fused[pid] + statement_boost(found.intent, passages[pid], self.options.statement_weight)
-            for pid in shortlist
-            if pid in passages
-        }
-        ranked = sorted(boosted, key=lambda pid: (-boosted[pid], pid))[:k]
+        scores = {pid: fused[pid] for pid in shortlist}
+        boosted = boost_statements(found.intent, scores, passages, self.options.statement_weight, self.resolver)
+        ranked = sorted(boosted, key=lambda pid: (-boosted[pid].score, pid))[:k]
         return [
-            Hit(rank, round(boosted[pid], 6), passages[pid], best_sentence(passages[pid], found.terms, found.intent))
+            Hit(
+                rank,
+                round(boosted[pid].score, 6),
+                passages[pid],
+                best_sentence(passages[pid], found.terms, found.intent),
+                boosted[pid].reason,
+            )
             for rank, pid in enumerate(ranked, start=1)
         ]
 

@@ -234,41 +234,55 @@ def split_head(speaker: str) -> tuple[str, str]:
 
 
 def statement_match(intent: QuestionIntent, statements: Sequence[Statement]) -> float:
-    """How well one passage's statements answer "what did <party> say" (0..1).
+    """How well one passage's statements answer "what did <party> say" (0..1); see :func:`best_statement`."""
+    return best_statement(intent, statements)[0]
+
+
+def best_statement(intent: QuestionIntent, statements: Sequence[Statement]) -> tuple[float, Statement | None]:
+    """The statement that best answers "what did <party> say", with its score (0..1).
 
     1.0 for a statement by the party itself (an affiliation equal to a question entity, or the named person),
     with the asked role when one is asked; 0.5 when the role differs; 0.6 for a joint statement the party
-    signed with others; 0 when nothing matches or the question does not ask for anyone's words.
+    signed with others; 0 (and no statement) when nothing matches or the question asks for no one's words.
     """
     if not intent.asks_statement or not statements:
-        return 0.0
+        return 0.0, None
     if not (intent.entities or intent.names or intent.role_terms):
-        return 0.0
+        return 0.0, None
+    best, chosen = 0.0, None
+    for st in statements:
+        score = score_statement(intent, st)
+        if score > best:
+            best, chosen = score, st
+            if best >= 1.0:
+                break
+    return best, chosen
+
+
+def score_statement(intent: QuestionIntent, st: Statement) -> float:
+    """How well one statement answers the question: by the named person, the party, or the asked role."""
     wanted = {e.id for e in intent.entities}
     names = [n.lower().split()[-1] for n in intent.names if n.strip()]
-    best = 0.0
-    for st in statements:
-        score = 0.0
-        if names:
-            head, rest = split_head(st.speaker.lower())
-            head_words = [strip_possessive(w) for w in head.split()]
-            rest_words = [strip_possessive(w) for w in rest.split()]
-            if any(head_words and head_words[-1] == n for n in names):
-                score = 1.0
-            elif any(n in head_words or n in rest_words for n in names):
-                score = 0.6
-        hit = wanted & set(st.affiliations)
-        if hit:
-            countries = [a for a in st.affiliations if a.startswith("country:")]
-            group = len(countries) > 1
-            role_ok = not intent.role_terms or role_hit(intent.role_terms, st)
-            value = (0.6 if role_ok else 0.3) if group else (1.0 if role_ok else 0.5)
-            if names and score == 0.0:
-                value *= 0.5
-            score = max(score, value)
-        elif not wanted and not names and intent.role_terms and role_hit(intent.role_terms, st):
-            score = max(score, 0.8)
-        best = max(best, score)
-        if best >= 1.0:
-            break
-    return best
+    score = _name_score(names, st.speaker) if names else 0.0
+    if wanted & set(st.affiliations):
+        countries = [a for a in st.affiliations if a.startswith("country:")]
+        role_ok = not intent.role_terms or role_hit(intent.role_terms, st)
+        value = (0.6 if role_ok else 0.3) if len(countries) > 1 else (1.0 if role_ok else 0.5)
+        if names and score == 0.0:
+            value *= 0.5
+        return max(score, value)
+    if not wanted and not names and intent.role_terms and role_hit(intent.role_terms, st):
+        return max(score, 0.8)
+    return score
+
+
+def _name_score(surnames: Sequence[str], speaker: str) -> float:
+    """1.0 when the speaker's head is the asked person, 0.6 when the person is only named in the phrase."""
+    head, rest = split_head(speaker.lower())
+    head_words = [strip_possessive(w) for w in head.split()]
+    rest_words = [strip_possessive(w) for w in rest.split()]
+    if head_words and head_words[-1] in surnames:
+        return 1.0
+    if any(n in head_words or n in rest_words for n in surnames):
+        return 0.6
+    return 0.0

@@ -15,6 +15,7 @@ from indexer.attribution.vocabulary import (
     NUMBER,
     PARTICLES,
     POSSESSIVE_END,
+    PREFIXED_NAME,
     PREPOSITIONS,
     TITLE_HEADS,
     TITLE_WORD_RE,
@@ -74,6 +75,7 @@ def np_word(tok: str) -> bool:
         or low in AGENT_NOUNS
         or low in MODIFIERS
         or base in PARTICLES
+        or bool(PREFIXED_NAME.match(base))
         or base in HONORIFICS
         or bool(NUMBER.fullmatch(base))
     )
@@ -156,11 +158,11 @@ def walk_forward(doc: Doc, lo: int, hi: int) -> tuple[int, int] | None:
 
 
 def register(doc: Doc, name: str, title: str | None, affiliations: list[str], pos: int) -> Person:
-    person = doc.people.get(name) or doc.surnames.get(name.split()[-1])
+    person = doc.people.get(name) or doc.surnames.get(name.split()[-1].casefold())
     if person is None or (len(name.split()) > 1 and person.name != name and len(person.name.split()) > 1):
         person = Person(name, title, list(affiliations))
         doc.people[name] = person
-        doc.surnames.setdefault(name.split()[-1], person)
+        doc.surnames.setdefault(name.split()[-1].casefold(), person)
         if len(name.split()) > 1:
             doc.firsts.setdefault(name.split()[0], person)
     else:
@@ -189,18 +191,24 @@ def affiliations_in(doc: Doc, start: int, end: int) -> list[str]:
     return ids
 
 
+def is_name_word(word: str) -> bool:
+    """A word of a person's name: capitalised, a particle ("von", "de") or particle-prefixed ("al-Chalabi")."""
+    return word[:1].isupper() or word in PARTICLES or bool(PREFIXED_NAME.match(word))
+
+
 def title_end(phrase: str) -> int:
     """Offset just after the last title word of a phrase ("French Chief of Defence Staff| Fabien Mandon")."""
     end = 0
     for m in TITLE_WORD_RE.finditer(phrase):
-        if m.group(1) is not None or strip_possessive(m.group()).lower() in TITLE_HEADS:
+        word = strip_possessive(m.group()).lower()
+        if m.group(1) is not None or word in TITLE_HEADS or word.rsplit("-", 1)[-1] in TITLE_HEADS:
             end = m.end()
     return end
 
 
 def known_person(doc: Doc, name: str) -> Person | None:
-    """The person a one-word reference means: a surname ("Tusk"), else a leading family name ("Xi")."""
-    return doc.surnames.get(name) or doc.people.get(name) or doc.firsts.get(name)
+    """The person a one-word reference means: a surname ("Tusk", any case: "al-Chalabi"), else a family name ("Xi")."""
+    return doc.surnames.get(name.casefold()) or doc.people.get(name) or doc.firsts.get(name)
 
 
 def clean_title(title: str) -> str:

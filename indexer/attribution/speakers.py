@@ -11,6 +11,7 @@ from indexer.attribution.phrases import (
     Speaker,
     affiliations_in,
     clean_title,
+    is_name_word,
     known_person,
     mentions_in,
     register,
@@ -20,15 +21,17 @@ from indexer.attribution.phrases import (
 )
 from indexer.attribution.vocabulary import (
     AGENT_NOUNS,
+    APPOSITION_AFTER,
     AUX_TAIL,
     CAP_STOP,
     CORPORATE,
     HONORIFICS,
     LAST_WORD,
+    LATER_NAME_WITH_CLAUSE,
     NAME_RUN,
-    PARTICLES,
     PRONOUNS,
     SPEAKER_WINDOW,
+    TITLE_HEADS,
     TITLE_PHRASES,
 )
 
@@ -96,7 +99,7 @@ def analyse_phrase(doc: Doc, start: int, end: int, pos: int) -> Speaker | None:
             and head_words[0] not in CAP_STOP
             and not CORPORATE.search(head)
             and not title_end(head)
-            and all(w[:1].isupper() or w in PARTICLES for w in head_words)
+            and all(is_name_word(w) for w in head_words)
             and not mentions_in(doc, start, start + prep.start())
         ):  # "Kevin Boakes of Greenwell Montagu": a named person and where they work
             person = register(doc, head, clean_title(phrase[prep.start() :]), affiliations, pos)
@@ -110,7 +113,7 @@ def analyse_phrase(doc: Doc, start: int, end: int, pos: int) -> Speaker | None:
     title_part, name_part = phrase[:t_end].strip(), phrase[t_end:].strip()
     name_words = [w for w in name_part.split() if w not in HONORIFICS]
     mention_in_name = [m for m in mentions_in(doc, start + t_end, end) if m.end <= end]
-    if name_words and not mention_in_name and all(w[:1].isupper() or w in PARTICLES for w in name_words):
+    if name_words and not mention_in_name and all(is_name_word(w) for w in name_words):
         name = strip_possessive(" ".join(name_words))
         if len(name_words) == 1 and not title_part:
             known = known_person(doc, name)
@@ -145,7 +148,7 @@ def titled_name(
     phrase = doc.text[start:end]
     t_end = title_end(phrase)
     name_words = [w for w in phrase[t_end:].split() if w not in HONORIFICS]
-    if not name_words or not all(w[:1].isupper() or w in PARTICLES for w in name_words):
+    if not name_words or not all(is_name_word(w) for w in name_words):
         return None
     if strip_possessive(name_words[0]) in CAP_STOP or any(m.end <= end for m in mentions_in(doc, start + t_end, end)):
         return None
@@ -161,40 +164,82 @@ def titled_name(
 
 
 def scan_people(doc: Doc) -> None:
-    """Register everyone introduced with a name ("French Chief of Defence Staff Fabien Mandon")."""
+    """Register everyone introduced with a name and a title before, after or around it.
+
+    "French Chief of Defence Staff Fabien Mandon", "Steve Smith, the Australian trade minister,", "The chairman of
+    the Federal Reserve Board, Paul Volcker,", "Gurria, who is Mexico's chief debt negotiator".
+    """
     for m in NAME_RUN.finditer(doc.masked):
-        span = walk_back(doc, max(0, m.start() - 80), m.end())
-        if span is None:
+        introduced = _introduced_name(doc, m)
+        if introduced is None:
             continue
-        s, e = span
-        sentence_start = doc.sentences[max(0, bisect.bisect_right(doc.sentence_starts, m.start()) - 1)][0]
-        s = max(s, sentence_start)
-        phrase = doc.text[s:e]
-        t_end = title_end(phrase)
-        name_words = [w for w in phrase[t_end:].split() if w not in HONORIFICS]
-        if not name_words or any(not (w[:1].isupper() or w in PARTICLES) for w in name_words):
-            continue
-        if strip_possessive(name_words[0]) in CAP_STOP:
-            continue
-        if any(mm.start >= s + t_end and mm.end <= e for mm in mentions_in(doc, s, e)):
-            continue
-        if len(name_words) < 2 and not t_end:
-            if phrase.split()[0] in HONORIFICS:
-                name = strip_possessive(name_words[0])
-                known = known_person(doc, name)
-                doc.person_positions.append((s, known.name if known else name))
-            continue
-        name = strip_possessive(" ".join(name_words))
-        title = clean_title(phrase[:t_end]) or None
-        affiliations = affiliations_in(doc, s, s + t_end) if t_end else []
-        app = re.match(r"\s*,\s*((?:the\s+|a\s+)?[^,.;“”\"\n\x1f]{3,80}?)\s*,", doc.masked[e : e + 100])
-        if app and title_end(app.group(1)):
-            a_start = e + app.start(1)
-            title = f"{title}, {clean_title(app.group(1))}" if title else clean_title(app.group(1))
-            affiliations += [
-                a for a in affiliations_in(doc, a_start, a_start + len(app.group(1))) if a not in affiliations
-            ]
-        register(doc, name, title, affiliations, s)
+        s, e, name, title = introduced
+        affiliations = affiliations_in(doc, s, s + len(title)) if title else []
+        for span in (_apposition_after(doc, e), _apposition_before(doc, s)):
+            if span is None:
+                continue
+            extra = clean_title(doc.text[span[0] : span[1]])
+            title = f"{title}, {extra}" if title else extra
+            affiliations += [a for a in affiliations_in(doc, *span) if a not in affiliations]
+        register(doc, name, title or None, affiliations, s)
+    for m in LATER_NAME_WITH_CLAUSE.finditer(doc.masked):  # "said Gurria, who is Mexico's chief debt negotiator"
+        known = known_person(doc, strip_possessive(m.group(1)))
+        span = _apposition_after(doc, m.end(1)) if known else None
+        if known and span:
+            register(doc, known.name, clean_title(doc.text[span[0] : span[1]]), affiliations_in(doc, *span), m.start())
+
+
+def _introduced_name(doc: Doc, m: re.Match[str]) -> tuple[int, int, str, str] | None:
+    """(start, end, name, title as written) of a titled or full name at a run of capitalised words."""
+    span = walk_back(doc, max(0, m.start() - 80), m.end())
+    if span is None:
+        return None
+    sentence_start = doc.sentences[max(0, bisect.bisect_right(doc.sentence_starts, m.start()) - 1)][0]
+    s, e = max(span[0], sentence_start), span[1]
+    phrase = doc.text[s:e]
+    t_end = title_end(phrase)
+    name_words = [w for w in phrase[t_end:].split() if w not in HONORIFICS]
+    if not name_words or not all(is_name_word(w) for w in name_words):
+        return None
+    if strip_possessive(name_words[0]) in CAP_STOP:
+        return None
+    if any(mm.start >= s + t_end and mm.end <= e for mm in mentions_in(doc, s, e)):
+        return None
+    if len(name_words) < 2 and not t_end:
+        if phrase.split()[0] in HONORIFICS:  # "Mr Mandon": a later mention, not an introduction
+            name = strip_possessive(name_words[0])
+            known = known_person(doc, name)
+            doc.person_positions.append((s, known.name if known else name))
+        return None
+    title = phrase[:t_end].strip()
+    return (
+        s + (len(phrase[:t_end]) - len(phrase[:t_end].lstrip()) if title else 0),
+        e,
+        strip_possessive(" ".join(name_words)),
+        title,
+    )
+
+
+def _apposition_after(doc: Doc, end: int) -> tuple[int, int] | None:
+    """The span of a title set off after a name: ", the Australian trade minister," / ", who is Mexico's ..."."""
+    app = APPOSITION_AFTER.match(doc.masked, end, min(len(doc.masked), end + 110))
+    if app is None or not title_end(app.group(1)):
+        return None
+    return app.start(1), app.end(1)
+
+
+def _apposition_before(doc: Doc, start: int) -> tuple[int, int] | None:
+    """The span of a title phrase set off before a name: "The chairman of the Federal Reserve Board, <name>,"."""
+    if not (start >= 2 and doc.masked[start - 2 : start] == ", "):
+        return None
+    span = walk_back(doc, max(0, start - 120), start - 2)
+    if span is None:
+        return None
+    phrase = doc.text[span[0] : span[1]]
+    t_end = title_end(phrase)
+    if not t_end or any(w[:1].isupper() and w.lower() not in TITLE_HEADS for w in phrase[t_end:].split()[:1]):
+        return None
+    return span
 
 
 def speaker_before(doc: Doc, sent_start: int, verb_start: int) -> tuple[Speaker | None, str, str]:

@@ -8,7 +8,7 @@ import re
 from indexer.attribution.phrases import Doc, Speaker, known_person, walk_forward
 from indexer.attribution.speakers import analyse_phrase, scan_people, speaker_before
 from indexer.attribution.statement import Statement
-from indexer.attribution.text import document_sentences, find_quotes, mask_quotes, paragraph_breaks
+from indexer.attribution.text import document_sentences, find_quotes, mask_quotes, paragraph_breaks, unwrap_lines
 from indexer.attribution.vocabulary import (
     BASE_OK_BEFORE,
     PASSIVE_BEFORE,
@@ -46,6 +46,7 @@ def attribute_statements(text: str, resolver: EntityResolver | None = None) -> l
         statement just before them (or just after, when none is before).
     """
     resolver = resolver or EntityResolver.default()
+    text = unwrap_lines(text)
     paragraphs = paragraph_breaks(text)
     quotes = find_quotes(text, paragraphs)
     sentences = document_sentences(text, paragraphs, quotes)
@@ -109,7 +110,7 @@ def find_speaker(
         return resolve_pronoun(doc, pronoun, match.start(), previous, in_sentence)
     if speaker is not None:
         return speaker
-    if re.search(r"[”\"\x1f],?$", left):
+    if re.search(r"[”\"\x1f],?$", left) or left.endswith(","):  # "“...,” said X" and "..., said X"
         span = walk_forward(doc, match.end(), min(s_end, match.end() + 150))
         return analyse_phrase(doc, span[0], span[1], span[0]) if span else None
     if in_sentence:

@@ -8,10 +8,24 @@ import re
 from indexer.attribution.vocabulary import FILL
 from indexer.passages import split_sentences
 
+_INDENTED = re.compile(r"\n[ \t]+\S")
+_SOFT_WRAP = re.compile(r"(?<!\n)\n(?=\S)")
+
+
+def unwrap_lines(text: str) -> str:
+    """The text with soft line wraps inside paragraphs turned into spaces (same length, same offsets).
+
+    Wire copy is hard-wrapped and starts paragraphs with an indent, so "Finance Minister Kiichi\nMiyazawa" is
+    one name; in texts without indents every newline ends a paragraph and is kept.
+    """
+    if not _INDENTED.search(text):
+        return text
+    return _SOFT_WRAP.sub(" ", text)
+
 
 def paragraph_breaks(text: str) -> list[int]:
     """Offsets where paragraphs start. Indented texts (wire copy) break on indents, others on each newline."""
-    indented = re.search(r"\n[ \t]+\S", text) is not None
+    indented = _INDENTED.search(text) is not None
     pattern = r"\n\s*\n|\n(?=[ \t]+\S)" if indented else r"\n+"
     return [m.end() for m in re.finditer(pattern, text)]
 

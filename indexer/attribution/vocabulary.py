@@ -20,6 +20,8 @@ pope mayor official officials negotiator diplomat commissioner colonel lieutenan
 economist analyst executive officer manager deputy vice president-elect secretary-general attorney judge
 prosecutor ayatollah cardinal archbishop bishop founder owner partner dealer trader banker strategist ceo
 coach dictator monarch speaker gen. lt. col. sen. rep. gov. adm. capt. sgt. prof. rev. ministers leaders
+treasurer undersecretary comptroller ombudsman regulator superintendent controller chairmen directors
+spokesmen officials economists analysts governors delegate delegates
 """.split()
 )
 TITLE_PHRASES = (
@@ -93,6 +95,13 @@ He She They We I You His Her Their Our My Your Under Over Among Between Against 
 Including According Following Reuters REUTER Reuter
 """.split()
 )
+# Arabic and other name prefixes written in lower case and joined to the name ("al-Chalabi", "bin-Laden").
+PREFIXED_NAME = re.compile(r"(?:al|el|ad|ar|as|ash|at|az|ul|bin|ibn|abu|d)[-'’][A-Z]")
+# A title set off after a name: ", the Australian trade minister," or ", who is Mexico's chief debt negotiator".
+APPOSITION_AFTER = re.compile(
+    r"\s*,\s*(?:(?:who|which)\s+(?:is|was)\s+)?((?:the\s+|a\s+|an\s+)?[^,.;“”\"\n\x1f]{3,80}?)\s*(?:,|\.(?=\s|$))"
+)
+LATER_NAME_WITH_CLAUSE = re.compile(r"\b([A-Z][\w'’-]+)(?=\s*,\s*(?:who|which)\s+(?:is|was)\s)")
 PARTICLES = frozenset("von van der den de da du di la le al bin ben el dos das del zu ter".split())
 PRONOUNS = {
     "he": "person",

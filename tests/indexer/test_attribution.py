@@ -246,3 +246,30 @@ def test_companies_are_not_titled_people_and_central_banks_speak_for_their_count
     company, bank = attribute_statements(text)
     assert (company.speaker, company.title, company.affiliations) == ("General Automation Inc", None, ())
     assert bank.affiliations == ("country:JP",)
+
+
+def test_wire_copy_wrapped_lines_keep_names_and_titles_whole() -> None:
+    text = (
+        "Japanese Finance Minister Kiichi\nMiyazawa opened the meeting.\n"
+        '    "We are ready to help," he said.\n'
+        "    The loopholes must be closed, Swiss National\nBank Vice-President Markus Lusser said."
+    )
+    first, second = attribute_statements(text)
+    assert (first.speaker, first.affiliations) == ("Kiichi Miyazawa", ("country:JP",))
+    assert (second.speaker, second.affiliations) == ("Markus Lusser", ("country:CH",))
+    assert text[second.start : second.end].startswith("The loopholes")
+
+
+def test_later_mentions_in_any_case_and_titles_set_off_around_a_name() -> None:
+    text = (
+        "OPEC has regained its role, acting OPEC Secretary General Fadhil al-Chalabi said.\n"
+        "    Al-Chalabi, speaking at a university, said demand would stay flat.\n"
+        "    The chairman of the Federal Reserve Board, Paul Volcker, has written to Congress.\n"
+        "    Volcker told the committee the proposal might invite retaliation.\n"
+        "    Director of public credit Angel Gurria told reporters growth would resume.\n"
+        "    Rates are too high, said Gurria, who is Mexico's chief debt negotiator."
+    )
+    got = [(s.speaker, s.affiliations) for s in attribute_statements(text)]
+    assert got[:2] == [("Fadhil al-Chalabi", ("org:OPEC",))] * 2
+    assert got[2][0] == "Paul Volcker" and "country:US" in got[2][1]
+    assert got[3:] == [("Angel Gurria", ("country:MX",))] * 2
