@@ -233,6 +233,11 @@ def split_head(speaker: str) -> tuple[str, str]:
     return (speaker[: m.start()], speaker[m.end() :]) if m else (speaker, "")
 
 
+# A government speaker whose country the text leaves implied (see ``indexer.attribution.statements``) answers
+# for that country, a little less surely than one the text names.
+IMPLIED_PARTY = 0.8
+
+
 def statement_match(intent: QuestionIntent, statements: Sequence[Statement]) -> float:
     """How well one passage's statements answer "what did <party> say" (0..1); see :func:`best_statement`."""
     return best_statement(intent, statements)[0]
@@ -264,10 +269,13 @@ def score_statement(intent: QuestionIntent, st: Statement) -> float:
     wanted = {e.id for e in intent.entities}
     names = [n.lower().split()[-1] for n in intent.names if n.strip()]
     score = _name_score(names, st.speaker) if names else 0.0
-    if wanted & set(st.affiliations):
+    explicit = bool(wanted & set(st.affiliations))
+    if explicit or wanted & set(st.implied):
         countries = [a for a in st.affiliations if a.startswith("country:")]
         role_ok = not intent.role_terms or role_hit(intent.role_terms, st)
         value = (0.6 if role_ok else 0.3) if len(countries) > 1 else (1.0 if role_ok else 0.5)
+        if not explicit:
+            value *= IMPLIED_PARTY
         if names and score == 0.0:
             value *= 0.5
         return max(score, value)

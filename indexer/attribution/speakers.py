@@ -29,116 +29,159 @@ from indexer.attribution.vocabulary import (
     LAST_WORD,
     LATER_NAME_WITH_CLAUSE,
     NAME_RUN,
+    NEWS_AGENCY,
+    NEWS_HEADS,
+    NEWS_KIND,
+    NON_SPEAKER_HEADS,
+    OWN_VOICES,
     PRONOUNS,
     SPEAKER_WINDOW,
+    TIME_WORDS,
     TITLE_HEADS,
     TITLE_PHRASES,
 )
 
 
 def analyse_phrase(doc: Doc, start: int, end: int, pos: int) -> Speaker | None:
-    """Read a speaker phrase: name, title and affiliations, resolving "Mr X" and possessives."""
+    """Read a speaker phrase: name, title and affiliations, resolving "Mr X" and possessives.
+
+    Three grammars, tried in order: "<owner>'s <head>", "<head> <preposition> <complement>", and a plain
+    "<title> <name>" / "<name>" / "<entity>" / "<title>". News organisations report for no one, and places or
+    economies never speak.
+    """
     phrase = doc.text[start:end]
-    words = phrase.split()
-    if not words:
+    if not phrase.split() or phrase in PRONOUNS or not_a_speaker(phrase):
         return None
-    if phrase in PRONOUNS:
-        return None
-    # "Mr Mandon's office", "Nato's senior commander", "Poland's foreign ministry".
+    news = _news_speaker(doc, start, end)
+    if news is not None:
+        return news
     poss = re.search(r"['’]s\b", phrase)
+    if poss and phrase[: poss.start()].split()[-1].lower() in TIME_WORDS:
+        return analyse_phrase(doc, start + poss.end() + 1, end, pos)
     if poss:
         owner = analyse_phrase(doc, start, start + poss.start(), pos)
-        head = phrase[poss.end() :].strip()
         if owner is not None:
-            if owner.kind == "named" and head.lower() in (
-                "office",
-                "spokesman",
-                "spokeswoman",
-                "spokesperson",
-                "aides",
-                "camp",
-                "team",
-                "press office",
-            ):
-                return owner
-            named = titled_name(doc, start + poss.end(), end, pos, phrase[: poss.end()], owner.affiliations)
-            if named is not None:  # "South Korea's President Lee Jae-myung", "Spain's Pedro Sanchez"
-                return named
-            title = phrase.strip()
-            return Speaker(
-                phrase.strip(),
-                title,
-                owner.affiliations,
-                "other" if owner.kind == "other" else ("person" if title_end(head) else owner.kind),
-            )
-    # "leaders of France, Germany ...", "an adviser to Mr Macron", "the Bank of Japan".
-    low = phrase.lower()
-    prep = None
-    for m in re.finditer(r"\s(of|for|from|to|in|at|by)\s", phrase):
-        inside_title = any(t in low and low.index(t) < m.start() < low.index(t) + len(t) for t in TITLE_PHRASES)
-        if not inside_title:
-            prep = m
-            break
+            return _possessive_phrase(doc, start, end, pos, poss, owner)
+    prep = _head_preposition(doc, start, phrase)
     if prep is not None:
-        head = phrase[: prep.start()].strip()
-        comp_start = start + prep.end()
-        related = analyse_phrase(doc, comp_start, end, pos) if prep.group(1) in ("to", "for", "of") else None
-        affiliations = affiliations_in(doc, start, start + prep.start())
-        if (
-            prep.group(1) in ("of", "for", "from", "by")
-            or (prep.group(1) == "to" and re.search(r"advis|aide|spokes|assistant|secretary", head.lower()))
-            or (prep.group(1) == "in" and re.search(r"(officials|sources|authorities|government|police)$", head, re.I))
-        ):
-            for a in affiliations_in(doc, comp_start, end) + list(related.affiliations if related else ()):
-                if a not in affiliations:
-                    affiliations.append(a)
-        countries = [a for a in affiliations if a.startswith("country:")]
-        head_words = head.split()
-        if (
-            len(head_words) >= 2
-            and head_words[0] not in CAP_STOP
-            and not CORPORATE.search(head)
-            and not title_end(head)
-            and all(is_name_word(w) for w in head_words)
-            and not mentions_in(doc, start, start + prep.start())
-        ):  # "Kevin Boakes of Greenwell Montagu": a named person and where they work
-            person = register(doc, head, clean_title(phrase[prep.start() :]), affiliations, pos)
-            return Speaker(person.name, person.title, tuple(person.affiliations), "named")
-        kind = "group" if len(countries) > 1 or head.endswith("s") else "person"
-        return Speaker(phrase.strip(), clean_title(head) or None, tuple(affiliations), kind)
+        return _prepositional_phrase(doc, start, end, pos, prep)
     if CORPORATE.search(phrase):  # "General Automation Inc", "Manufacturers Hanover Asia Ltd"
         return Speaker(phrase.strip(), None, (), "other")
-    # "<title> <name>", "<name>", "<entity>", "<title>".
+    return _plain_phrase(doc, start, end, pos)
+
+
+def not_a_speaker(phrase: str) -> bool:
+    """Places, economies and markets are talked about, they do not talk: "the Cuban economy", "Guantanamo Bay"."""
+    last = strip_possessive(phrase.split()[-1]).lower()
+    return last in NON_SPEAKER_HEADS
+
+
+def _news_speaker(doc: Doc, start: int, end: int) -> Speaker | None:
+    """A newspaper, agency or broadcaster: it reports, so it speaks for no country ("The Beijing News")."""
+    news = [m for m in mentions_in(doc, start, end) if m.end <= end and m.entity.kind == NEWS_KIND]
+    words = [strip_possessive(w).lower() for w in doc.text[start:end].split()]
+    if not news and not (words and words[-1] in NEWS_HEADS) and not NEWS_AGENCY.search(doc.text[start:end]):
+        return None
+    phrase = doc.text[start:end].strip()
+    return Speaker(phrase, None, tuple(dict.fromkeys(m.entity.id for m in news)), "news")
+
+
+def _possessive_phrase(doc: Doc, start: int, end: int, pos: int, poss: re.Match[str], owner: Speaker) -> Speaker:
+    """ "Mr Mandon's office", "Nato's senior commander", "Poland's foreign ministry", "Spain's Pedro Sanchez"."""
+    phrase = doc.text[start:end]
+    head = phrase[poss.end() :].strip()
+    if owner.kind == "named" and head.lower() in OWN_VOICES:
+        return owner
+    named = titled_name(doc, start + poss.end(), end, pos, phrase[: poss.end()], owner.affiliations)
+    if named is not None:
+        return named
+    kind = "other" if owner.kind == "other" else ("person" if title_end(head) else owner.kind)
+    return Speaker(phrase.strip(), phrase.strip(), owner.affiliations, kind)
+
+
+def _head_preposition(doc: Doc, start: int, phrase: str) -> re.Match[str] | None:
+    """The first preposition outside a title or a name ("leaders of France", not "the Bank of Japan")."""
+    low = phrase.lower()
+    names = [(m.start - start, m.end - start) for m in mentions_in(doc, start, start + len(phrase))]
+    for m in re.finditer(r"\s(of|for|from|to|in|at|by)\s", phrase):
+        in_title = any(t in low and low.index(t) < m.start() < low.index(t) + len(t) for t in TITLE_PHRASES)
+        if not in_title and not any(s < m.start() < e for s, e in names):
+            return m
+    return None
+
+
+def _prepositional_phrase(doc: Doc, start: int, end: int, pos: int, prep: re.Match[str]) -> Speaker:
+    """ "leaders of France, Germany ...", "an adviser to Mr Macron", "Kevin Boakes of Greenwell Montagu"."""
+    phrase = doc.text[start:end]
+    head = phrase[: prep.start()].strip()
+    comp_start = start + prep.end()
+    related = analyse_phrase(doc, comp_start, end, pos) if prep.group(1) in ("to", "for", "of") else None
+    affiliations = affiliations_in(doc, start, start + prep.start())
+    if (
+        prep.group(1) in ("of", "for", "from", "by")
+        or (prep.group(1) == "to" and re.search(r"advis|aide|spokes|assistant|secretary", head.lower()))
+        or (prep.group(1) == "in" and re.search(r"(officials|sources|authorities|government|police)$", head, re.I))
+    ):
+        for a in affiliations_in(doc, comp_start, end) + list(related.affiliations if related else ()):
+            if a not in affiliations:
+                affiliations.append(a)
+    head_words = head.split()
+    if (
+        len(head_words) >= 2
+        and head_words[0] not in CAP_STOP
+        and not CORPORATE.search(head)
+        and not title_end(head)
+        and all(is_name_word(w) for w in head_words)
+        and not mentions_in(doc, start, start + prep.start())
+    ):  # a named person and where they work
+        person = register(doc, head, clean_title(phrase[prep.start() :]), affiliations, pos)
+        return Speaker(person.name, person.title, tuple(person.affiliations), "named")
+    countries = [a for a in affiliations if a.startswith("country:")]
+    kind = "group" if len(countries) > 1 or head.endswith("s") else "person"
+    return Speaker(phrase.strip(), clean_title(head) or None, tuple(affiliations), kind)
+
+
+def _plain_phrase(doc: Doc, start: int, end: int, pos: int) -> Speaker | None:
+    """ "<title> <name>", "<name>" (a later mention), "<entity>" or "<title>"."""
+    phrase = doc.text[start:end]
     t_end = title_end(phrase)
     title_part, name_part = phrase[:t_end].strip(), phrase[t_end:].strip()
     name_words = [w for w in name_part.split() if w not in HONORIFICS]
     mention_in_name = [m for m in mentions_in(doc, start + t_end, end) if m.end <= end]
     if name_words and not mention_in_name and all(is_name_word(w) for w in name_words):
-        name = strip_possessive(" ".join(name_words))
-        if len(name_words) == 1 and not title_part:
-            known = known_person(doc, name)
-            if known:
-                doc.person_positions.append((pos, known.name))
-                return Speaker(known.name, known.title, tuple(known.affiliations), "named")
-            if name_part.split()[0] in HONORIFICS:
-                return Speaker(name, None, (), "named")
-            return Speaker(name, None, tuple(affiliations_in(doc, start, end)), "other")
-        affiliations = affiliations_in(doc, start, start + t_end) if title_part else []
-        person = register(doc, name, clean_title(title_part) or None, affiliations, pos)
-        return Speaker(person.name, person.title, tuple(person.affiliations), "named")
+        return _named_person(doc, start, end, pos, t_end, name_words)
     affiliations = affiliations_in(doc, start, end)
     only_entities = re.sub(r"\b(the|The)\b", "", phrase).strip()
     if mention_in_name and not title_part and any(m.surface == only_entities for m in mention_in_name):
         return Speaker(only_entities, None, tuple(affiliations), "entity")
+    last = phrase.split()[-1]
     if title_part and not name_part:
-        kind = "group" if re.search(r"s$", words[-1]) and words[-1].lower() not in ("chancellor",) else "person"
+        kind = "group" if last.endswith("s") and last.lower() != "chancellor" else "person"
         return Speaker(phrase.strip(), clean_title(phrase), tuple(affiliations), kind)
-    if any(strip_possessive(w).lower() in AGENT_NOUNS for w in words) or affiliations:
+    if any(strip_possessive(w).lower() in AGENT_NOUNS for w in phrase.split()) or affiliations:
         kind = "group" if len([a for a in affiliations if a.startswith("country:")]) > 1 else "other"
         return Speaker(phrase.strip(), None, tuple(affiliations), kind)
-    if len(name_words) >= 1 and all(w[:1].isupper() for w in name_words):
+    if name_words and all(w[:1].isupper() for w in name_words):
         return Speaker(phrase.strip(), None, tuple(affiliations), "other")
     return None
+
+
+def _named_person(doc: Doc, start: int, end: int, pos: int, t_end: int, name_words: list[str]) -> Speaker:
+    """A person by name, with the title before it; a lone surname is the person introduced earlier."""
+    phrase = doc.text[start:end]
+    title_part = phrase[:t_end].strip()
+    name = strip_possessive(" ".join(name_words))
+    if len(name_words) == 1 and not title_part:
+        known = known_person(doc, name)
+        if known:
+            doc.person_positions.append((pos, known.name))
+            return Speaker(known.name, known.title, tuple(known.affiliations), "named")
+        if phrase[t_end:].split()[0] in HONORIFICS:
+            return Speaker(name, None, (), "named")
+        return Speaker(name, None, tuple(affiliations_in(doc, start, end)), "other")
+    affiliations = affiliations_in(doc, start, start + t_end) if title_part else []
+    person = register(doc, name, clean_title(title_part) or None, affiliations, pos)
+    return Speaker(person.name, person.title, tuple(person.affiliations), "named")
 
 
 def titled_name(

@@ -21,6 +21,8 @@ class Statement(BaseModel):
     start: int
     end: int
     verb: str
+    implied: tuple[str, ...] = ()
+    """The country the document is about, for a government speaker the text names no country for (weaker)."""
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (the tuple of affiliations becomes a list)."""
@@ -29,7 +31,5 @@ class Statement(BaseModel):
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Statement:
         """The inverse of :meth:`to_dict`; a ValueError names what is wrong with ``data``."""
-        affiliations = data.get("affiliations", ())
-        if isinstance(affiliations, list):
-            data = {**data, "affiliations": tuple(affiliations)}
-        return cls.model_validate(data)
+        lists = {k: tuple(v) for k in ("affiliations", "implied") if isinstance(v := data.get(k), list)}
+        return cls.model_validate({**data, **lists} if lists else data)

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 
-from indexer.attribution.phrases import Doc, Speaker, known_person, walk_forward
+from indexer.attribution.phrases import Doc, Speaker, known_person, strip_possessive, walk_forward
 from indexer.attribution.speakers import analyse_phrase, scan_people, speaker_before
 from indexer.attribution.statement import Statement
 from indexer.attribution.text import document_sentences, find_quotes, mask_quotes, paragraph_breaks, unwrap_lines
 from indexer.attribution.vocabulary import (
     BASE_OK_BEFORE,
+    DETERMINERS_LOWER,
+    GOVERNMENT_HEADS,
     PASSIVE_BEFORE,
+    PORTFOLIO_WORDS,
     PREV_WORD,
     PRONOUNS,
     REFERS_BACK,
     SPEECH_QUOTE_WORDS,
+    TITLE_HEADS,
     VERB_RE,
     VERBS_BASE,
 )
@@ -45,7 +50,18 @@ def attribute_statements(text: str, resolver: EntityResolver | None = None) -> l
         One statement per sentence and speaker; quotes without a speaker of their own take the speaker of the
         statement just before them (or just after, when none is before).
     """
-    resolver = resolver or EntityResolver.default()
+    doc = read_document(text, resolver or EntityResolver.default())
+    by_sentence: dict[int, list[Statement]] = {}
+    for index, matches in sorted(_verbs_by_sentence(doc).items()):
+        previous = [st for i in (index - 2, index - 1) for st in by_sentence.get(i, [])]
+        found = _sentence_statements(doc, index, matches, previous)
+        if found:
+            by_sentence[index] = found
+    return with_home_government(doc, attach_quotes(doc, by_sentence))
+
+
+def read_document(text: str, resolver: EntityResolver) -> Doc:
+    """The document's paragraphs, quotes, sentences, entity mentions and the people it introduces."""
     text = unwrap_lines(text)
     paragraphs = paragraph_breaks(text)
     quotes = find_quotes(text, paragraphs)
@@ -63,31 +79,70 @@ def attribute_statements(text: str, resolver: EntityResolver | None = None) -> l
     )
     scan_people(doc)
     doc.person_positions.sort()
+    return doc
 
-    verbs_by_sentence: dict[int, list[re.Match[str]]] = {}
+
+def _verbs_by_sentence(doc: Doc) -> dict[int, list[re.Match[str]]]:
+    """Reporting verbs outside quotes, grouped by the sentence they stand in."""
+    verbs: dict[int, list[re.Match[str]]] = {}
     for match in VERB_RE.finditer(doc.masked):
         index = bisect.bisect_right(doc.sentence_starts, match.start()) - 1
-        if index >= 0 and match.end() <= sentences[index][1]:
-            verbs_by_sentence.setdefault(index, []).append(match)
-    by_sentence: dict[int, list[Statement]] = {}
-    for index, matches in sorted(verbs_by_sentence.items()):
-        s_start, s_end, _para = sentences[index]
-        previous = [st for i in (index - 2, index - 1) for st in by_sentence.get(i, [])]
-        in_sentence: list[Statement] = []
-        for match in matches:
-            if not verb_allowed(doc, match):
-                continue
-            speaker = find_speaker(doc, match, s_start, s_end, previous, in_sentence)
-            if speaker is None or any(x.speaker == speaker.name for x in in_sentence):
-                continue
-            verb = " ".join(match.group().split())
-            span_start = quote_start(doc, s_start)
-            in_sentence.append(
-                make_statement(speaker.name, speaker.title, speaker.affiliations, span_start, s_end, verb)
-            )
-        if in_sentence:
-            by_sentence[index] = in_sentence
-    return attach_quotes(doc, by_sentence)
+        if index >= 0 and match.end() <= doc.sentences[index][1]:
+            verbs.setdefault(index, []).append(match)
+    return verbs
+
+
+def _sentence_statements(
+    doc: Doc, index: int, matches: list[re.Match[str]], previous: list[Statement]
+) -> list[Statement]:
+    """One statement per speaker of a sentence's reporting verbs."""
+    s_start, s_end, _para = doc.sentences[index]
+    in_sentence: list[Statement] = []
+    for match in matches:
+        if not verb_allowed(doc, match):
+            continue
+        speaker = find_speaker(doc, match, s_start, s_end, previous, in_sentence)
+        if speaker is None or any(x.speaker == speaker.name for x in in_sentence):
+            continue
+        verb = " ".join(match.group().split())
+        span_start = quote_start(doc, s_start)
+        in_sentence.append(make_statement(speaker.name, speaker.title, speaker.affiliations, span_start, s_end, verb))
+    return in_sentence
+
+
+def with_home_government(doc: Doc, statements: list[Statement]) -> list[Statement]:
+    """Give unqualified national-government speakers the country the document is about, marked as implied.
+
+    "the Foreign Ministry said", "Treasurer Paul Keating said" name no country: in news they are the government
+    of the country the story is about (its dateline), read here as the country the document names most often
+    (at least twice, and more often than any other). Kept apart from the affiliations the text attaches.
+    """
+    home = home_country(doc)
+    if home is None:
+        return statements
+    out = []
+    for st in statements:
+        if not st.affiliations and is_government_title(st.title or st.speaker):
+            st = st.model_copy(update={"implied": (home,)})
+        out.append(st)
+    return out
+
+
+def home_country(doc: Doc) -> str | None:
+    """The country a document names most often, when it names it at least twice and more than any other."""
+    counts = Counter(m.entity.id for m in doc.mentions if m.entity.kind == "country")
+    top = counts.most_common(2)
+    if not top or top[0][1] < 2 or (len(top) > 1 and top[1][1] == top[0][1]):
+        return None
+    return top[0][0]
+
+
+def is_government_title(title: str) -> bool:
+    """A title of a national government office with no name of anything else ("Foreign Ministry official")."""
+    words = [strip_possessive(w).lower().strip(",") for w in title.split()]
+    return any(w in GOVERNMENT_HEADS for w in words) and all(
+        w in GOVERNMENT_HEADS or w in PORTFOLIO_WORDS or w in DETERMINERS_LOWER or w in TITLE_HEADS for w in words
+    )
 
 
 def find_speaker(

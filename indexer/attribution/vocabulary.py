@@ -66,7 +66,7 @@ administration cabinet embassy military army police coalition alliance countries
 members delegates negotiators lawmakers legislators politicians authorities residents people protesters
 activists officers team management department corporation unit subsidiary industry party delegation
 counterpart counterparts lawyers lawyer witnesses witness observers campaigners organisers organizers airline
-exchange regulators
+exchange regulators news press
 regulator producers producer exporters importers operators operator newspaper agency's government's
 spokesperson's ministry's
 """.split()
@@ -169,3 +169,38 @@ LAST_WORD = re.compile(r"([\w.]+)$")
 PREV_WORD = re.compile(
     r"(\S+)\s+$"
 )  # stands in for quoted words while looking for speakers, so "we want" in a quote is no verb
+
+# The last word of a phrase naming a newspaper, agency or broadcaster: it reports, it does not speak for a party.
+NEWS_HEADS = frozenset(
+    "newspaper newspapers daily weekly magazine agency's radio television tv broadcaster paper tabloid".split()
+)
+NEWS_KIND = "news organisation"
+NEWS_AGENCY = re.compile(r"\b(?:news|press)\s+agency\b", re.IGNORECASE)
+# A possessive that dates a thing rather than owning it: "Today's statement from the Italian Treasury".
+TIME_WORDS = frozenset(
+    """today yesterday tonight monday tuesday wednesday thursday friday saturday sunday week month year""".split()
+)
+# The last word of a phrase that is talked about, never a speaker ("the Cuban economy", "Guantanamo Bay").
+NON_SPEAKER_HEADS = frozenset(
+    """economy economies market markets prices price rates currency bay island islands sea river strait gulf
+    peninsula mountains valley coast border region province territory city town village port harbour harbor""".split()
+)
+# What a named person's "<owner>'s <head>" speaks with their voice: "Mr Mandon's office said".
+OWN_VOICES = frozenset("office spokesman spokeswoman spokesperson aides camp team press office".split())
+
+# Offices of a national government: a speaker titled only with these speaks for the government of the story's
+# country ("the Foreign Ministry", "Treasurer Paul Keating", "Finance Minister Michael Wilson").
+GOVERNMENT_HEADS = frozenset(
+    """minister ministers ministry ministries treasurer treasury premier chancellor government cabinet
+    undersecretary under-secretary president""".split()
+)
+# Portfolio words in such titles.
+PORTFOLIO_WORDS = frozenset(
+    """foreign external affairs finance economy economics economic trade industry international agriculture
+    agricultural energy oil petroleum mines mining interior home justice labour labor health education transport
+    communications information planning commerce budget fiscal monetary environment defence defense public works
+    housing welfare social security development cooperation co-operation prime acting deputy vice assistant
+    senior chief permanent state junior official officials spokesman spokeswoman spokesperson source sources
+    and of for""".split()
+)
+DETERMINERS_LOWER = frozenset("the a an".split())

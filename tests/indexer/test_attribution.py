@@ -141,7 +141,7 @@ def test_quote_whose_speaker_is_named_in_the_next_sentence() -> None:
     statements = attribute_statements(text)
     quote = only(statements, text, "fallen far enough")
     assert quote.speaker == "Karl Otto Poehl"
-    assert quote.affiliations == ("country:DE",)
+    assert quote.affiliations == ("country:DE", "bank:DE-BUBA")  # the central bank, and the country it speaks for
     assert "Markets were calm" not in text[quote.start : quote.end]
 
 
@@ -245,7 +245,7 @@ def test_companies_are_not_titled_people_and_central_banks_speak_for_their_count
     text = "General Automation Inc said it arranged a facility. The Bank of Japan said it intervened."
     company, bank = attribute_statements(text)
     assert (company.speaker, company.title, company.affiliations) == ("General Automation Inc", None, ())
-    assert bank.affiliations == ("country:JP",)
+    assert bank.affiliations == ("bank:JP-BOJ", "country:JP")
 
 
 def test_wire_copy_wrapped_lines_keep_names_and_titles_whole() -> None:
@@ -256,7 +256,7 @@ def test_wire_copy_wrapped_lines_keep_names_and_titles_whole() -> None:
     )
     first, second = attribute_statements(text)
     assert (first.speaker, first.affiliations) == ("Kiichi Miyazawa", ("country:JP",))
-    assert (second.speaker, second.affiliations) == ("Markus Lusser", ("country:CH",))
+    assert (second.speaker, second.affiliations) == ("Markus Lusser", ("bank:CH-SNB", "country:CH"))
     assert text[second.start : second.end].startswith("The loopholes")
 
 
@@ -273,3 +273,28 @@ def test_later_mentions_in_any_case_and_titles_set_off_around_a_name() -> None:
     assert got[:2] == [("Fadhil al-Chalabi", ("org:OPEC",))] * 2
     assert got[2][0] == "Paul Volcker" and "country:US" in got[2][1]
     assert got[3:] == [("Angel Gurria", ("country:MX",))] * 2
+
+
+def test_newspapers_places_and_economies_do_not_speak_for_a_country() -> None:
+    text = (
+        "The Beijing News said 12 cafes were closed.\n"
+        "The Cuban economy grew, officials said.\n"
+        "Guantanamo Bay said nothing.\n"
+        "Kuwait's news agency said the boats were seized."
+    )
+    got = [(s.speaker, s.affiliations) for s in attribute_statements(text)]
+    assert ("The Beijing News", ("news:BEIJINGNEWS",)) in got
+    assert all("country:CN" not in affiliations for _, affiliations in got)
+    assert all(speaker not in ("The Cuban economy", "Guantanamo Bay") for speaker, _ in got)
+    assert ("Kuwait's news agency", ()) in got
+
+
+def test_an_unqualified_government_speaker_speaks_for_the_country_the_story_is_about() -> None:
+    text = (
+        "Australia's budget deficit will widen, Treasurer Paul Keating said.\n"
+        "    Chrysler president Lee Iacocca said car sales in Australia were slowing.\n"
+        "    Australian exporters welcomed the forecast."
+    )
+    keating, iacocca, *_ = attribute_statements(text)
+    assert (keating.speaker, keating.affiliations, keating.implied) == ("Paul Keating", (), ("country:AU",))
+    assert (iacocca.speaker, iacocca.implied) == ("Lee Iacocca", ())  # a company's president is no government

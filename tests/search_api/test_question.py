@@ -119,3 +119,12 @@ def test_full_names_in_questions_stay_together() -> None:
 def test_a_central_bank_statement_answers_a_question_about_the_central_bank() -> None:
     bank = said("The Bank of Japan", None, ("country:JP",))
     assert statement_match(parse_question("What did Japan's central bank say?"), [bank]) == 1.0
+
+
+def test_an_implied_country_answers_for_it_less_surely_than_a_named_one() -> None:
+    named = said("Paul Keating", "Australian Treasurer", ("country:AU",))
+    implied = said("Paul Keating", "Treasurer", ()).model_copy(update={"implied": ("country:AU",)})
+    intent = parse_question("What did Canberra say about interest rates?")
+    assert statement_match(intent, [named]) == 1.0
+    assert 0 < statement_match(intent, [implied]) < 1.0
+    assert statement_match(parse_question("What did Japan say about interest rates?"), [implied]) == 0.0
