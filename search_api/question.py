@@ -12,6 +12,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+import jellyfish
+from rapidfuzz import fuzz
+
 from indexer.attribution import Statement
 from indexer.attribution.phrases import strip_possessive
 from indexer.attribution.vocabulary import CAP_STOP, HONORIFICS, MODIFIERS, PARTICLES, TITLE_HEADS
@@ -236,6 +239,9 @@ def split_head(speaker: str) -> tuple[str, str]:
 # A government speaker whose country the text leaves implied (see ``indexer.attribution.statements``) answers
 # for that country, a little less surely than one the text names.
 IMPLIED_PARTY = 0.8
+# Indel similarity (0-100) from which two spellings of a surname are the same name ("Zelensky"/"Zelenskyy").
+NEAR_SPELLING = 85
+CLOSE_SPELLING = 75
 
 
 def statement_match(intent: QuestionIntent, statements: Sequence[Statement]) -> float:
@@ -289,8 +295,25 @@ def _name_score(surnames: Sequence[str], speaker: str) -> float:
     head, rest = split_head(speaker.lower())
     head_words = [strip_possessive(w) for w in head.split()]
     rest_words = [strip_possessive(w) for w in rest.split()]
-    if head_words and head_words[-1] in surnames:
+    if head_words and any(same_name(n, head_words[-1]) for n in surnames):
         return 1.0
-    if any(n in head_words or n in rest_words for n in surnames):
+    if any(same_name(n, w) for n in surnames for w in (*head_words, *rest_words)):
         return 0.6
     return 0.0
+
+
+@functools.lru_cache(maxsize=65_536)
+def same_name(asked: str, written: str) -> bool:
+    """Whether two spellings name the same person: equal, a near spelling, or a close one that sounds the same.
+
+    "Zelensky"/"Zelenskyy" and "Gorbachev"/"Gorbachov" are near spellings (Indel similarity >= 85); "Tchaikovsky"
+    /"Chaikovsky" sound alike (same Metaphone key) and are close; short names must match exactly ("Li", "Lu").
+    """
+    if asked == written:
+        return True
+    if min(len(asked), len(written)) < 5:
+        return False
+    similarity = fuzz.ratio(asked, written)
+    if similarity >= NEAR_SPELLING:
+        return True
+    return similarity >= CLOSE_SPELLING and jellyfish.metaphone(asked) == jellyfish.metaphone(written)

@@ -128,3 +128,17 @@ def test_an_implied_country_answers_for_it_less_surely_than_a_named_one() -> Non
     assert statement_match(intent, [named]) == 1.0
     assert 0 < statement_match(intent, [implied]) < 1.0
     assert statement_match(parse_question("What did Japan say about interest rates?"), [implied]) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "speaker", "answers"),
+    [
+        ("What did Zelensky say?", "Volodymyr Zelenskyy", True),
+        ("What did Gorbachev say?", "Mikhail Gorbachov", True),
+        ("What did Miyazawa say?", "Kiichi Miyazawa", True),
+        ("What did Li say?", "Lu Ping", False),
+        ("What did Baker say?", "Boris Becker", False),
+    ],
+)
+def test_names_match_across_spellings_but_not_across_people(question: str, speaker: str, answers: bool) -> None:
+    assert (statement_match(parse_question(question), [said(speaker, None, ())]) == 1.0) is answers
