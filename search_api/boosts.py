@@ -21,6 +21,7 @@ from search_api.question import QuestionIntent, best_statement
 # the boost grows linearly to its full weight at the best score. Chosen on the Reuters attribution development
 # set (see the eval command in the README); 0 would be the old unconditional boost.
 RELEVANCE_FLOOR = 0.6
+RELEVANCE_RAMP = 0.1
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,14 @@ class Boosted:
     reason: StatementReason | None = None
 
 
-def relevance_gate(score: float, best: float, floor: float = RELEVANCE_FLOOR) -> float:
-    """0 below ``floor`` times the best score, rising linearly to 1 at the best score."""
+def relevance_gate(score: float, best: float, floor: float = RELEVANCE_FLOOR, ramp: float = RELEVANCE_RAMP) -> float:
+    """0 below ``floor`` times the best score, rising linearly to 1 at ``floor + ramp`` times it."""
     if best <= 0.0 or score <= 0.0:
         return 0.0
     share = min(1.0, score / best)
-    if floor >= 1.0:
-        return 1.0 if share >= 1.0 else 0.0
-    return max(0.0, (share - floor) / (1.0 - floor))
+    if ramp <= 0.0:
+        return 1.0 if share >= floor else 0.0
+    return min(1.0, max(0.0, (share - floor) / ramp))
 
 
 def boost_statements(
@@ -58,6 +59,7 @@ def boost_statements(
     weight: float,
     resolver: EntityResolver,
     floor: float = RELEVANCE_FLOOR,
+    ramp: float = RELEVANCE_RAMP,
 ) -> dict[int, Boosted]:
     """Each candidate's fused score plus its relevance-scaled statement boost, with the reason for it."""
     shortlist = [pid for pid in fused if pid in passages]
@@ -66,7 +68,7 @@ def boost_statements(
     best = max((fused[pid] for pid in shortlist), default=0.0)
     out: dict[int, Boosted] = {}
     for pid in shortlist:
-        gate = relevance_gate(fused[pid], best, floor)
+        gate = relevance_gate(fused[pid], best, floor, ramp)
         match, statement = best_statement(intent, passages[pid].parsed_statements) if gate else (0.0, None)
         if statement is None or match <= 0.0:
             out[pid] = Boosted(fused[pid])

@@ -171,7 +171,9 @@ ASKS_STATEMENT = re.compile(
     r"announce|announced|claim|claims|claimed|argue|argued|believe|believes|propose|proposed|criticise|"
     r"criticize|criticised|criticized|accuse|accused|declare|declared|pledge|pledged|promise|promised|insist|"
     r"insisted|welcome|welcomed|reject|rejected|condemn|condemned|message|stand|feel|feels|opinion|ask|asks|"
-    r"asked|deny|denied|vow|vowed|write|wrote|add|added|mean|meant)\b",
+    r"asked|deny|denied|vow|vowed|write|wrote|add|added|mean|meant|expect|expects|expected|hope|hopes|hoped|"
+    r"offer|offers|offered|predict|predicts|predicted|suggest|suggests|suggested|recommend|recommended|"
+    r"attack|attacked|blame|blamed|defend|defended|dismiss|dismissed|reply|replied|plan|plans|planned)\b",
     re.IGNORECASE,
 )
 NAME_GAP = re.compile(r"[ \t]+(?:(?:" + "|".join(sorted(PARTICLES)) + r")[ \t]+)*")
@@ -187,36 +189,49 @@ ROLE_RE = re.compile(
 
 
 def parse_question(question: str, resolver: EntityResolver | None = None) -> QuestionIntent:
-    """Read which parties, people and roles a question asks about, and whether it asks for their words."""
+    """Read which parties, people and roles a question asks about, and whether it asks for their words.
+
+    In "What did Tokyo say about its trade friction with the United States?" the party is the one named before
+    the reporting verb (Japan); parties, people and roles named after it are the topic.
+    """
     resolver = resolver or EntityResolver.default()
     mentions = resolver.find(question)
-    entities: list[Entity] = []
-    for m in mentions:
-        if m.entity not in entities:
-            entities.append(m.entity)
-    covered = [(m.start, m.end) for m in mentions]
+    asks = ASKS_STATEMENT.search(question)
+    speaking = [m for m in mentions if asks and m.end <= asks.start()] or mentions
+    entities = list(dict.fromkeys(m.entity for m in speaking))
+    head = question[: asks.start()] if asks and asks.start() > 0 else question  # who speaks, not the topic
+    names = _question_names(head, [(m.start, m.end) for m in mentions])
+    return QuestionIntent(tuple(entities), tuple(names), tuple(_question_roles(head)), asks is not None)
+
+
+def _question_names(question: str, covered: Sequence[tuple[int, int]]) -> list[str]:
+    """Capitalised words that are neither parties, titles nor question words: "Donald Tusk", "Miyazawa"."""
     names: list[str] = []
     last_end = -1
-    for m in re.finditer(r"[A-Z][\w\u00C0-\u024F'’-]+", question):
-        word = strip_possessive(m.group())
-        if any(s <= m.start() < e for s, e in covered) or word in QUESTION_WORDS or word in CAP_STOP:
+    for match in re.finditer(r"[A-Z][\w\u00C0-\u024F'’-]+", question):
+        word = strip_possessive(match.group())
+        low = word.lower()
+        if any(s <= match.start() < e for s, e in covered) or word in QUESTION_WORDS or word in CAP_STOP:
             continue
-        if word.lower() in TITLE_HEADS or word.lower() in MODIFIERS or word in HONORIFICS:
+        if low in TITLE_HEADS or low in MODIFIERS or word in HONORIFICS or low in ROLE_SYNONYMS or low in ROLE_ALIASES:
             continue
-        if word.lower() in ROLE_SYNONYMS or word.lower() in ROLE_ALIASES:
-            continue
-        if names and last_end >= 0 and NAME_GAP.fullmatch(question, last_end, m.start()):
-            names[-1] = f"{names[-1]}{question[last_end : m.start()]}{word}"  # "Donald Tusk" is one name
+        if names and last_end >= 0 and NAME_GAP.fullmatch(question, last_end, match.start()):
+            names[-1] = f"{names[-1]}{question[last_end : match.start()]}{word}"  # "Donald Tusk" is one name
         else:
             names.append(word)
-        last_end = m.start() + len(word)
+        last_end = match.start() + len(word)
+    return names
+
+
+def _question_roles(question: str) -> list[str]:
+    """The roles a question names ("France's military chief" -> "military chief")."""
     roles: list[str] = []
-    for m in ROLE_RE.finditer(question):
-        key = " ".join(m.group().lower().split())
+    for match in ROLE_RE.finditer(question):
+        key = " ".join(match.group().lower().split())
         role = ROLE_ALIASES.get(key, key)
         if role not in roles:
             roles.append(role)
-    return QuestionIntent(tuple(entities), tuple(names), tuple(roles), bool(ASKS_STATEMENT.search(question)))
+    return roles
 
 
 def role_hit(roles: Sequence[str], st: Statement) -> bool:

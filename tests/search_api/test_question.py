@@ -142,3 +142,11 @@ def test_an_implied_country_answers_for_it_less_surely_than_a_named_one() -> Non
 )
 def test_names_match_across_spellings_but_not_across_people(question: str, speaker: str, answers: bool) -> None:
     assert (statement_match(parse_question(question), [said(speaker, None, ())]) == 1.0) is answers
+
+
+def test_the_party_is_who_speaks_not_the_topic() -> None:
+    intent = parse_question("What did Tokyo say about its trade friction with the United States?")
+    assert [e.id for e in intent.entities] == ["country:JP"]
+    bank = parse_question("What did the Bank of Japan tell Prime Minister Nakasone about the discount rate?")
+    assert ([e.id for e in bank.entities], bank.names, bank.role_terms) == (["bank:JP-BOJ"], (), ())
+    assert parse_question("What does Riyadh hope to do with its oil exports?").asks_statement
