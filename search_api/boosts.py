@@ -4,7 +4,8 @@ Relevance first, speaker second: on a collection, many passages have the asked p
 else, and many are on the topic with someone else speaking. The statement boost is therefore scaled by the
 passage's topical relevance (its fused score relative to the best candidate's) and vanishes below
 ``RELEVANCE_FLOOR``: a passage where the party speaks on the topic beats both, and a passage off the topic gains
-nothing however well its speaker matches. A question that names no party gets no boost, so the fused order.
+nothing however well its speaker matches. A question with no topic ("What did Poland say?") asks for anything
+the party said, so there the speaker decides. A question that names no party gets no boost: the fused order.
 """
 
 from __future__ import annotations
@@ -63,12 +64,12 @@ def boost_statements(
 ) -> dict[int, Boosted]:
     """Each candidate's fused score plus its relevance-scaled statement boost, with the reason for it."""
     shortlist = [pid for pid in fused if pid in passages]
-    if not (weight and intent.asks_statement and (intent.entities or intent.names or intent.role_terms)):
+    if not (weight and intent.names_a_party):
         return {pid: Boosted(fused[pid]) for pid in shortlist}
     best = max((fused[pid] for pid in shortlist), default=0.0)
     out: dict[int, Boosted] = {}
     for pid in shortlist:
-        gate = relevance_gate(fused[pid], best, floor, ramp)
+        gate = relevance_gate(fused[pid], best, floor, ramp) if intent.topic else 1.0
         match, statement = best_statement(intent, passages[pid].parsed_statements) if gate else (0.0, None)
         if statement is None or match <= 0.0:
             out[pid] = Boosted(fused[pid])

@@ -152,6 +152,13 @@ class QuestionIntent:
     names: tuple[str, ...]
     role_terms: tuple[str, ...]
     asks_statement: bool
+    topic: tuple[str, ...] = ()
+    """Content words after the reporting verb ("deflation" in "What did Japan say about deflation?")."""
+
+    @property
+    def names_a_party(self) -> bool:
+        """Whether the question asks for someone's words and names whose (a party, a person or a role)."""
+        return self.asks_statement and bool(self.entities or self.names or self.role_terms)
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
@@ -160,9 +167,18 @@ class QuestionIntent:
             "names": list(self.names),
             "role_terms": list(self.role_terms),
             "asks_statement": self.asks_statement,
+            "topic": list(self.topic),
         }
 
 
+# Words that carry no topic in a question's tail ("about", "the", "would").
+FUNCTION_WORDS = frozenset(
+    """about above after again against all and any are because been before being below between both but can
+    could did does doing down during each for from further had has have having her here hers him his how into
+    its itself just more most not now off once only other our out over own same she should some such than that
+    the their them then there these they this those through too under until very was were what when where
+    which while who whom why will with would you your say said tell told""".split()
+)
 ASKS_STATEMENT = re.compile(
     r"\b(say|says|said|saying|statement|statements|tell|told|think|thinks|thought|want|wants|wanted|demand|"
     r"demands|demanded|react|reacts|reacted|reaction|respond|responds|responded|response|position|stance|view|"
@@ -201,7 +217,14 @@ def parse_question(question: str, resolver: EntityResolver | None = None) -> Que
     entities = list(dict.fromkeys(m.entity for m in speaking))
     head = question[: asks.start()] if asks and asks.start() > 0 else question  # who speaks, not the topic
     names = _question_names(head, [(m.start, m.end) for m in mentions])
-    return QuestionIntent(tuple(entities), tuple(names), tuple(_question_roles(head)), asks is not None)
+    topic = _topic_words(question[asks.end() :]) if asks else ()
+    return QuestionIntent(tuple(entities), tuple(names), tuple(_question_roles(head)), asks is not None, topic)
+
+
+def _topic_words(text: str) -> tuple[str, ...]:
+    """The content words of what a question asks about (after its reporting verb)."""
+    words = (w.lower() for w in re.findall(r"\w+(?:['’]\w+)*", text))
+    return tuple(dict.fromkeys(w for w in words if len(w) > 2 and w not in FUNCTION_WORDS))
 
 
 def _question_names(question: str, covered: Sequence[tuple[int, int]]) -> list[str]:
