@@ -266,8 +266,8 @@ def _introduced_name(doc: Doc, m: re.Match[str]) -> tuple[int, int, str, str] | 
 def _apposition_after(doc: Doc, end: int) -> tuple[int, int] | None:
     """The span of a title set off after a name: ", the Australian trade minister," / ", who is Mexico's ..."."""
     app = APPOSITION_AFTER.match(doc.masked, end, min(len(doc.masked), end + 110))
-    if app is None or not title_end(app.group(1)):
-        return None
+    if app is None or not title_end(app.group(1)) or app.group(1).split()[0].endswith("ing"):
+        return None  # no title, or a clause ("speaking at a meeting of farm ministers")
     return app.start(1), app.end(1)
 
 
@@ -310,7 +310,7 @@ def speaker_before(doc: Doc, sent_start: int, verb_start: int) -> tuple[Speaker 
         if speaker is None or speaker.kind != "named" or before is None:
             return None, "", stripped
         title_text = app.group(1).strip()
-        if title_end(title_text):  # "Steve Smith, the Australian trade minister, said"
+        if title_end(title_text) and not title_text.split()[0].endswith("ing"):  # "Steve Smith, the ... minister,"
             extra = affiliations_in(doc, a_lo, lo + app.end(1))
             person = register(doc, speaker.name, clean_title(title_text), extra, before[0])
             speaker = Speaker(person.name, person.title, tuple(person.affiliations), "named")

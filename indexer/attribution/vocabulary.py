@@ -78,7 +78,9 @@ MODIFIERS = frozenset(
 senior special top former deputy acting foreign finance defence defense military economy economic trade
 interior justice energy oil agriculture health national security federal central joint new outgoing
 incoming interim vice assistant executive managing chief general prime civilian local regional western
-state-run state-owned official independent industry market bank government ruling opposition
+state-run state-owned official independent industry market bank government ruling opposition farm
+agricultural economics external affairs commerce labour labor transport planning budget monetary fiscal
+petroleum mines communications information home environment cabinet shadow
 """.split()
 )
 DETERMINERS = frozenset("the a an The A An its his her their Its His Her Their this This".split())
