@@ -25,6 +25,7 @@ from indexer.attribution.vocabulary import (
     AUX_TAIL,
     CAP_STOP,
     CORPORATE,
+    EARLIER_MENTION_WINDOW,
     HONORIFICS,
     LAST_WORD,
     LATER_NAME_WITH_CLAUSE,
@@ -156,6 +157,9 @@ def _plain_phrase(doc: Doc, start: int, end: int, pos: int) -> Speaker | None:
         return Speaker(only_entities, None, tuple(affiliations), "entity")
     last = phrase.split()[-1]
     if title_part and not name_part:
+        earlier = _earlier_holder(doc, phrase, pos) if not affiliations else None
+        if earlier is not None:  # "the minister said": the minister named earlier
+            return earlier
         kind = "group" if last.endswith("s") and last.lower() != "chancellor" else "person"
         return Speaker(phrase.strip(), clean_title(phrase), tuple(affiliations), kind)
     if any(strip_possessive(w).lower() in AGENT_NOUNS for w in phrase.split()) or affiliations:
@@ -163,6 +167,21 @@ def _plain_phrase(doc: Doc, start: int, end: int, pos: int) -> Speaker | None:
         return Speaker(phrase.strip(), None, tuple(affiliations), kind)
     if name_words and all(w[:1].isupper() for w in name_words):
         return Speaker(phrase.strip(), None, tuple(affiliations), "other")
+    return None
+
+
+def _earlier_holder(doc: Doc, phrase: str, pos: int) -> Speaker | None:
+    """The person introduced earlier with this title, for a definite later mention ("the minister")."""
+    words = phrase.split()
+    if words[0] not in ("the", "The") or len(words) > 4 or words[-1].lower().endswith("s"):
+        return None
+    head = words[-1].lower()
+    i = bisect.bisect_left(doc.person_positions, (pos, "")) - 1
+    while i >= 0 and pos - doc.person_positions[i][0] < EARLIER_MENTION_WINDOW:
+        person = doc.people.get(doc.person_positions[i][1])
+        if person is not None and person.title and head in person.title.lower().split():
+            return Speaker(person.name, person.title, tuple(person.affiliations), "named")
+        i -= 1
     return None
 
 

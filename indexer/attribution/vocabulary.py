@@ -162,6 +162,7 @@ CORPORATE = re.compile(
     r"\b(?:Inc|Corp|Corporation|Co|Cos|Ltd|Plc|PLC|LLC|LP|AG|SA|SpA|NV|BV|AB|ASA|Group|Holdings|Bank|Trust|"
     r"Association|Exchange|Fund|Partners|Industries|Airlines|Airways|Motors|Petroleum)\.?$"
 )
+EARLIER_MENTION_WINDOW = 2000  # characters back in which "the minister" looks for the minister named earlier
 SPEAKER_WINDOW = 160  # characters left of a verb searched for its speaker
 SPEECH_QUOTE_WORDS = 6  # shorter quotes are usually names or scare quotes, not speech
 FILL = "\x1f"

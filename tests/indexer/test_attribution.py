@@ -298,3 +298,15 @@ def test_an_unqualified_government_speaker_speaks_for_the_country_the_story_is_a
     keating, iacocca, *_ = attribute_statements(text)
     assert (keating.speaker, keating.affiliations, keating.implied) == ("Paul Keating", (), ("country:AU",))
     assert (iacocca.speaker, iacocca.implied) == ("Lee Iacocca", ())  # a company's president is no government
+
+
+def test_the_minister_later_is_the_minister_named_earlier() -> None:
+    text = (
+        "Spanish farm minister Carlos Romero called for action, sources said.\n"
+        "    The minister also said imports must stop.\n"
+        "    The official said nothing."
+    )
+    statements = attribute_statements(text)
+    later = only(statements, text, "imports must stop")
+    assert (later.speaker, later.affiliations) == ("Carlos Romero", ("country:ES",))
+    assert only(statements, text, "said nothing").speaker == "The official"  # no official was named
