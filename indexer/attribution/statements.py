@@ -11,6 +11,7 @@ from indexer.attribution.speakers import analyse_phrase, scan_people, speaker_be
 from indexer.attribution.statement import Statement
 from indexer.attribution.text import document_sentences, find_quotes, mask_quotes, paragraph_breaks, unwrap_lines
 from indexer.attribution.vocabulary import (
+    ACTION_VERBS,
     BASE_OK_BEFORE,
     DETERMINERS_LOWER,
     GOVERNMENT_HEADS,
@@ -104,10 +105,17 @@ def _sentence_statements(
         speaker = find_speaker(doc, match, s_start, s_end, previous, in_sentence)
         if speaker is None or any(x.speaker == speaker.name for x in in_sentence):
             continue
+        if match.group() in ACTION_VERBS and not acts_for_a_party(speaker):
+            continue
         verb = " ".join(match.group().split())
         span_start = quote_start(doc, s_start)
         in_sentence.append(make_statement(speaker.name, speaker.title, speaker.affiliations, span_start, s_end, verb))
     return in_sentence
+
+
+def acts_for_a_party(speaker: Speaker) -> bool:
+    """Whether an action by this speaker is a party's act: a government, body or official with a party."""
+    return speaker.kind != "news" and bool(speaker.affiliations)
 
 
 def with_home_government(doc: Doc, statements: list[Statement]) -> list[Statement]:

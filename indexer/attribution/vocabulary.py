@@ -124,12 +124,28 @@ asked asks demanded demands rejected rejects criticised criticized criticises cr
 praised praises vowed vows pledged promised suggested suggests proposed proposes believes thinks wants
 reacted reacts commented comments cautioned cautions estimated accused accuses threatened threatens
 recalled recalls signalled signaled signals objected objects countered conceded concedes
+attacked attacks blamed blames dismissed dismisses defended defends backed backs opposed opposes reiterated
+reiterates indicated indicates disclosed discloses revealed reveals assured assures advised advises disputed
+disputes maintained maintains contended contends forecast forecasts projected projects expects hopes hoped
+recommended recommends offered offers complained complains protested protests appealed appeals questioned
+questions feared fears expressed expresses agreed agrees informed informs affirmed affirms alleged alleges
+challenged challenges hailed hails slammed slams blasted blasts endorsed endorses ruled rules retorted
 """.split()
+# Actions that state a party's position only when a government, a body or a party takes them: "Chinese
+# authorities closed 12,575 net cafes". Verbs from the reporting-verb lists of English grammars (Biber et al.,
+# Longman Grammar 6.2; Hyland, Academic Discourse, reporting verbs), actions from newswire usage.
+ACTION_VERBS = frozenset(
+    """closed closes seized seizes banned bans imposed imposes ordered orders approved approves launched launches
+    arrested arrests expelled expels suspended suspends lifted lifts detained detains blocked blocks froze
+    freezes halted halts vetoed vetoes""".split()
+)
 VERBS_BASE = "say tell want demand believe think warn urge insist call welcome reject deny argue".split()
 VERB_RE = re.compile(
     r"\b(?:(?:called|calls|call|calling)\s+(?:for|on)|[Aa]ccording\s+to|"
     r"(?:view|views|words|message|remarks|comments|verdict|assessment|position)\s+(?:of|from)|"
-    r"called\s+(?:it|this|that|them|him|her)\b|" + trie_regex(VERBS_INFLECTED + VERBS_BASE) + r")\b"
+    r"called\s+(?:it|this|that|them|him|her)\b|"
+    + trie_regex(VERBS_INFLECTED + VERBS_BASE + sorted(ACTION_VERBS))
+    + r")\b"
 )
 BASE_OK_BEFORE = frozenset(
     "to would will could may might should must did do does not also never n't they we continue continues "

@@ -165,7 +165,8 @@ def test_speaker_after_the_verb_and_according_to() -> None:
         '"It is a mistake and we will not accept it," said Canadian Prime Minister Justin Trudeau.\n'
         "According to Chinese Foreign Ministry spokeswoman Hua Chunying, Beijing opposes the move."
     )
-    first, second = attribute_statements(text)
+    first, second, third = attribute_statements(text)
+    assert (third.speaker, third.affiliations, third.verb) == ("Beijing", ("country:CN",), "opposes")
     assert (first.speaker, first.title, first.affiliations) == (
         "Justin Trudeau",
         "Canadian Prime Minister",
@@ -310,3 +311,16 @@ def test_the_minister_later_is_the_minister_named_earlier() -> None:
     later = only(statements, text, "imports must stop")
     assert (later.speaker, later.affiliations) == ("Carlos Romero", ("country:ES",))
     assert only(statements, text, "said nothing").speaker == "The official"  # no official was named
+
+
+def test_stance_verbs_and_actions_taken_by_a_government() -> None:
+    text = (
+        "Chinese authorities closed 12,575 net cafes last year.\n"
+        "    South African president Thabo Mbeki has attacked British imperialists.\n"
+        "    The company closed two plants."
+    )
+    got = [(s.speaker, s.affiliations, s.verb) for s in attribute_statements(text)]
+    assert got == [
+        ("Chinese authorities", ("country:CN",), "closed"),
+        ("Thabo Mbeki", ("country:ZA",), "attacked"),
+    ]  # a company closing plants takes no party's position
