@@ -123,6 +123,8 @@ def walk_back(doc: Doc, lo: int, hi: int) -> tuple[int, int] | None:
                 break
             if not (entity_at(doc, toks[i - 1][1], toks[i - 1][2]) or is_cap(prev)):
                 break
+            if tok == "," and not any(t[0] == "and" for t in toks[i:]):
+                break  # a list ends in "and" ("France, Germany and Poland"); "According to X, Beijing" is no list
             first = i
         else:
             break
