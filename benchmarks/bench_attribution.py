@@ -48,12 +48,12 @@ def timed(search: Callable[[str], object], question: str, rounds: int) -> float:
 
 def run(index: Path, questions: Path = QUESTIONS, rounds: int = 5, log: Log = print) -> Section:
     from indexer.embedding import load_embedder
-    from indexer.settings import Settings
+    from indexer.settings import get_settings
     from search_api.app import engine_options
     from search_api.engine import LoadedIndex, SearchEngine
     from search_api.evaluation import evaluate_questions
 
-    settings = Settings()
+    settings = get_settings()
     engine = SearchEngine(LoadedIndex(index), load_embedder(settings.model), engine_options(settings))
     log(f"attribution: evaluating {questions.name} on {engine.index.manifest.passages:,} passages")
     report = evaluate_questions(engine, questions)
