@@ -19,6 +19,7 @@ from indexer.attribution.vocabulary import (
     PORTFOLIO_WORDS,
     PREV_WORD,
     PRONOUNS,
+    QUOTED_AS_SAYING,
     REFERS_BACK,
     SPEECH_QUOTE_WORDS,
     TITLE_HEADS,
@@ -161,12 +162,19 @@ def find_speaker(
     previous: list[Statement],
     in_sentence: list[Statement],
 ) -> Speaker | None:
+    """The speaker of one reporting verb: before it, after it ("said X", "according to X"), or resolved back."""
     if (
         match.group()[0] in "Aa"
         and match.group().lower().startswith("according")
         or re.search(r"\s(of|from)$", match.group())
     ):
         span = walk_forward(doc, match.end(), min(s_end, match.end() + 150))
+        return analyse_phrase(doc, span[0], span[1], span[0]) if span else None
+    if re.fullmatch(r"as\s+saying", match.group()):  # "... quoted <speaker> as saying"
+        quoted = QUOTED_AS_SAYING.search(doc.masked, s_start, match.end())
+        if quoted is None:
+            return None
+        span = walk_forward(doc, quoted.start(1), quoted.end(1))
         return analyse_phrase(doc, span[0], span[1], span[0]) if span else None
     speaker, pronoun, left = speaker_before(doc, s_start, match.start())
     if pronoun:

@@ -143,10 +143,12 @@ VERBS_BASE = "say tell want demand believe think warn urge insist call welcome r
 VERB_RE = re.compile(
     r"\b(?:(?:called|calls|call|calling)\s+(?:for|on)|[Aa]ccording\s+to|"
     r"(?:view|views|words|message|remarks|comments|verdict|assessment|position)\s+(?:of|from)|"
-    r"called\s+(?:it|this|that|them|him|her)\b|"
+    r"called\s+(?:it|this|that|them|him|her)\b|as\s+saying|"
     + trie_regex(VERBS_INFLECTED + VERBS_BASE + sorted(ACTION_VERBS))
     + r")\b"
 )
+# "IRNA quoted the Foreign Ministry as saying": the one quoted speaks, not the one quoting.
+QUOTED_AS_SAYING = re.compile(r"\b(?:quoted|quotes|quoting)\s+(.{2,120}?)\s+as\s+saying$")
 BASE_OK_BEFORE = frozenset(
     "to would will could may might should must did do does not also never n't they we continue continues "
     "continued".split()

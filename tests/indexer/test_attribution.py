@@ -324,3 +324,9 @@ def test_stance_verbs_and_actions_taken_by_a_government() -> None:
         ("Chinese authorities", ("country:CN",), "closed"),
         ("Thabo Mbeki", ("country:ZA",), "attacked"),
     ]  # a company closing plants takes no party's position
+
+
+def test_the_one_quoted_as_saying_speaks() -> None:
+    text = "Iran's IRNA news agency quoted Foreign Minister Ali Akbar Velayati as saying the boats were spying."
+    (st,) = attribute_statements(text)
+    assert (st.speaker, st.affiliations, st.verb) == ("Ali Akbar Velayati", (), "as saying")
