@@ -39,13 +39,13 @@ def build_index(workdir: Path, stories: int) -> Path:
 
 def measure(index_dir: Path, rounds: int) -> tuple[list[float], list[float], int, int]:
     """Milliseconds per question for parse_question and for the boosts; passages and candidates per question."""
-    from search_api.question import parse_question
     from indexer.embedding import load_embedder
     from indexer.settings import Settings
     from search_api.app import engine_options
     from search_api.boosts import statement_boost
     from search_api.engine import LoadedIndex, SearchEngine
     from search_api.fusion import fuse
+    from search_api.question import parse_question
 
     settings = Settings()
     engine = SearchEngine(LoadedIndex(index_dir), load_embedder(settings.model), engine_options(settings))

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from search_api.question import QuestionIntent, parse_question
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
 from indexer.store import (
@@ -31,6 +30,7 @@ from indexer.vector_index import VectorIndexInfo, VectorSearcher, load_vector_in
 from search_api.boosts import StatementReason, boost_statements
 from search_api.fusion import Candidates, Mode, SearchOptions, fuse
 from search_api.highlights import best_sentence
+from search_api.question import QuestionIntent, parse_question
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 STOPWORDS = frozenset(

@@ -6,8 +6,8 @@ import functools
 import re
 from collections.abc import Sequence
 
-from search_api.question import QuestionIntent, statement_match
 from indexer.store import StoredPassage
+from search_api.question import QuestionIntent, statement_match
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 
