@@ -39,13 +39,13 @@ def build_index(workdir: Path, stories: int) -> Path:
 
 def measure(index_dir: Path, rounds: int) -> tuple[list[float], list[float], int, int]:
     """Milliseconds per question for parse_question and for the boosts; passages and candidates per question."""
-    from indexer.attribution import parse_question
     from indexer.embedding import load_embedder
     from indexer.local_store import LocalStore as LoadedIndex
     from indexer.settings import EncoderSettings
     from search_api.boosts import statement_boost
     from search_api.engine import SearchEngine
     from search_api.fusion import SearchOptions, fuse
+    from search_api.question import parse_question
     from search_api.settings import SearchSettings
 
     settings = EncoderSettings()

@@ -14,6 +14,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from indexer.data.institutions import INSTITUTIONS, SEATS
 
 DATA_FILE = Path(__file__).with_name("data") / "entities.json"
 
@@ -35,6 +38,13 @@ _WORD_BEFORE = re.compile(r"([A-Za-z]+)[ \t]+$")
 _WORD_AFTER = re.compile(r"^[ \t]+([A-Z][a-z]+)")
 # A capitalised word that does not start a sentence: the text uses capitals for names.
 _MID_CAPITAL = re.compile(r"[^\s.!?\"“(:]\s*(?<![\w'’])[A-Z]")
+# One-word names of a party or body that other countries' parties and bodies also carry inside longer names.
+_ONE_WORD_NAMES_OF_MANY = frozenset({"party", "government body"})
+_BODY_NOUNS = frozenset(
+    "Ministry Minister Ministers Department Day Office Secretary Court Code Force Guard Guards Army Unions Union "
+    "Market Costs Leader".split()
+)
+_OWNER_BEFORE = re.compile(r"([A-Z][A-Za-z]+)['’]s[ \t]+$")
 # Questions up to this length also match lower-case names ("What did poland say about the EU?").
 _SHORT_QUESTION = 300
 
@@ -64,14 +74,14 @@ def _norm(surface: str) -> str:
 
 def trie_regex(forms: Iterable[str]) -> str:
     """A regex alternation shaped as a character trie: fast in Python's backtracking engine."""
-    trie: dict = {}
+    trie: dict[str, Any] = {}
     for form in forms:
         node = trie
         for ch in form:
             node = node.setdefault(ch, {})
         node[""] = {}
 
-    def emit(node: dict) -> str:
+    def emit(node: dict[str, Any]) -> str:
         ends = "" in node
         branches = []
         for ch in sorted(k for k in node if k):
@@ -127,16 +137,25 @@ class EntityResolver:
     @classmethod
     @functools.cache
     def default(cls) -> EntityResolver:
-        """The resolver over the packaged country and organisation data (built once)."""
+        """The resolver over the packaged data (built once): institutions first, so "Bundesbank" is the bank.
+
+        Countries and international organisations come from ``data/entities.json``; parties, government bodies,
+        central banks, news organisations and older seats of government from ``data/institutions.py``.
+        """
         try:
             raw = json.loads(DATA_FILE.read_text(encoding="utf-8"))
         except FileNotFoundError as err:
             raise FileNotFoundError(
                 f"{DATA_FILE} is missing; regenerate it with `python -m indexer.data.make_entities`"
             ) from err
-        entities = [Entity(r["id"], r["name"], r["kind"]) for r in raw["entities"]]
-        forms = {r["id"]: r["forms"] for r in raw["entities"]}
-        parents = {r["id"]: r.get("parents", []) for r in raw["entities"]}
+        entities = [Entity(i.id, i.name, i.kind) for i in INSTITUTIONS]
+        forms: dict[str, list[str]] = {i.id: list(i.forms) for i in INSTITUTIONS}
+        parents: dict[str, Sequence[str]] = {i.id: i.parents for i in INSTITUTIONS}
+        claimed = {form for i in INSTITUTIONS for form in i.forms}
+        for row in raw["entities"]:
+            entities.append(Entity(row["id"], row["name"], row["kind"]))
+            forms[row["id"]] = [f for f in [*row["forms"], *SEATS.get(row["id"], ())] if f not in claimed]
+            parents[row["id"]] = row.get("parents", [])
         return cls(entities, forms, parents)
 
     def get(self, entity_id: str) -> Entity:
@@ -189,10 +208,22 @@ class EntityResolver:
             surface = match.group()
             key = _norm(surface)
             entity_id = table.get(key.lower() if caseless else key)
-            if entity_id is None or (not caseless and _blocked(text, match.start(), match.end(), key)):
+            if entity_id is None or (
+                not caseless and _blocked(text, match.start(), match.end(), key, self._entities[entity_id].kind)
+            ):
                 continue
             mentions.append(EntityMention(self._entities[entity_id], match.start(), match.end(), surface))
         return mentions
+
+
+def _names_something_else(text: str, start: int, end: int, before: re.Match[str] | None) -> bool:
+    """A one-word party or body name inside a longer one: "Labour Ministry", "Social Democrats", "Brazil's Congress"."""
+    after = _WORD_AFTER.match(text[end : end + 30])
+    if after and after.group(1) in _BODY_NOUNS:
+        return True
+    owner = _OWNER_BEFORE.search(text, max(0, start - 40), start)
+    word = owner.group(1) if owner else (before.group(1) if before else "")
+    return bool(word) and word[0].isupper() and word not in _FUNCTION_WORDS
 
 
 def _looks_caseless(text: str) -> bool:
@@ -200,9 +231,11 @@ def _looks_caseless(text: str) -> bool:
     return not any(ch.islower() for ch in text) or not _MID_CAPITAL.search(text)
 
 
-def _blocked(text: str, start: int, end: int, key: str) -> bool:
+def _blocked(text: str, start: int, end: int, key: str, kind: str = "country") -> bool:
     before = _WORD_BEFORE.search(text, max(0, start - 20), start)
     if before and before.group(1) in _PLACE_PREFIXES:
+        return True
+    if kind in _ONE_WORD_NAMES_OF_MANY and " " not in key and _names_something_else(text, start, end, before):
         return True
     if key in _GIVEN_NAME_FORMS:
         after = _WORD_AFTER.match(text[end : end + 30])

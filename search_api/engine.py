@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from indexer.attribution import parse_question
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
 from indexer.store import LexicalQuery, PassageFilter, SearchStore, StoredPassage
 from indexer.tokens import MAX_QUERY_TERMS, words
-from search_api.boosts import statement_boost
+from search_api.boosts import StatementReason, boost_statements
 from search_api.contract import Mode
 from search_api.fusion import Candidates, SearchOptions, fuse
 from search_api.highlights import best_sentence
+from search_api.question import parse_question
 
 #: A question is searched by its first 64 words; the rest is ignored, never refused. Real questions are far
 #: shorter; without the bound a 2,000-character question spent ~0.7 s encoding 256 tokens on a loaded 2-core
@@ -47,6 +47,7 @@ class Hit:
     score: float
     passage: StoredPassage
     highlights: tuple[tuple[int, int], ...]
+    reason: StatementReason | None = None
 
 
 @dataclass(frozen=True)
@@ -180,13 +181,16 @@ class SearchEngine:
             return []
         shortlist = sorted(fused, key=fused.__getitem__, reverse=True)[: max(pool, k)]
         passages = self.index.passages(shortlist)
-        boosted = {
-            pid: fused[pid] + statement_boost(found.intent, passages[pid], self.options.statement_weight)
-            for pid in shortlist
-            if pid in passages
-        }
-        ranked = sorted(boosted, key=lambda pid: (-boosted[pid], pid))[:k]
+        scores = {pid: fused[pid] for pid in shortlist}
+        boosted = boost_statements(found.intent, scores, passages, self.options.statement_weight, self.resolver)
+        ranked = sorted(boosted, key=lambda pid: (-boosted[pid].score, pid))[:k]
         return [
-            Hit(rank, round(boosted[pid], 6), passages[pid], best_sentence(passages[pid], found.terms, found.intent))
+            Hit(
+                rank,
+                round(boosted[pid].score, 6),
+                passages[pid],
+                best_sentence(passages[pid], found.terms, found.intent),
+                boosted[pid].reason,
+            )
             for rank, pid in enumerate(ranked, start=1)
         ]

@@ -49,6 +49,7 @@ class QuestionOutcome:
     question: str
     rank: int | None
     top: list[str]
+    speakers: list[str] = field(default_factory=list)  # "speaker (affiliations)" in each of the top 3 passages
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class QuestionReport:
         for miss in self.misses:
             where = f"rank {miss.rank}" if miss.rank else "not in top 5"
             lines.append(f"  {miss.id}: {miss.question!r} -> {where}; first: {miss.top[0][:100] if miss.top else '-'}")
+            lines.extend(f"      speakers in #{n}: {who}" for n, who in enumerate(miss.speakers, start=1) if who)
         return "\n".join(lines)
 
 
@@ -118,7 +120,10 @@ def evaluate_questions(run: SearchFn, path: Path) -> QuestionReport:
     outcomes = []
     for item, hits in zip(items, hits_per_question, strict=True):
         rank = next((h.rank for h in hits if answers(h.text, item["gold"])), None)
-        outcomes.append(QuestionOutcome(item.get("id", ""), item["question"], rank, [h.text for h in hits[:3]]))
+        speakers = [_speakers(h) for h in hits[:3]]
+        outcomes.append(
+            QuestionOutcome(item.get("id", ""), item["question"], rank, [h.text for h in hits[:3]], speakers)
+        )
     n = len(outcomes)
     return QuestionReport(
         questions=n,
@@ -126,6 +131,13 @@ def evaluate_questions(run: SearchFn, path: Path) -> QuestionReport:
         hit_at_3=sum(o.rank is not None and o.rank <= 3 for o in outcomes) / n,
         mrr_at_5=sum(1 / o.rank for o in outcomes if o.rank) / n,
         outcomes=outcomes,
+    )
+
+
+def _speakers(hit: SearchHit) -> str:
+    """The speakers a hit's passage quotes, each with the parties it speaks for: why it ranked where it did."""
+    return "; ".join(
+        f"{s.speaker} ({', '.join(s.affiliation_names or s.affiliations) or 'no party'})" for s in hit.speakers
     )
 
 

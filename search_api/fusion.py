@@ -8,8 +8,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
-from indexer.attribution import QuestionIntent
 from search_api.contract import Mode
+from search_api.question import QuestionIntent
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ import functools
 import re
 from collections.abc import Sequence
 
-from indexer.attribution import QuestionIntent, statement_match
 from indexer.store import StoredPassage
 from indexer.tokens import stem
+from search_api.question import QuestionIntent, statement_match
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 

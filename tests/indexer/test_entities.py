@@ -158,3 +158,41 @@ def test_reuters_sample_spans_are_inside_the_text(resolver: EntityResolver) -> N
 
 def test_mixed_case_questions_also_match_lower_case_names(resolver: EntityResolver) -> None:
     assert ids(resolver, "What did poland say about the EU?") == ["country:PL", "org:EU"]
+
+
+def test_every_institution_form_finds_its_own_institution(resolver: EntityResolver) -> None:
+    from indexer.data.institutions import INSTITUTIONS
+
+    misses = []
+    for institution in INSTITUTIONS:
+        for form in institution.forms:
+            found = resolver.find(f"Reports from {form} today.")
+            if not any(m.entity.id == institution.id and m.surface == form for m in found):
+                misses.append((institution.id, form))
+    assert misses == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Tories said", [("party:GB-CON", "Tories")]),
+        ("Lib Dem spokesman", [("party:GB-LD", "Lib Dem")]),
+        ("Japan's Labour Ministry said", [("country:JP", "Japan")]),
+        ("Social Democrats said", []),
+        ("Brazil's Congress voted", [("country:BR", "Brazil")]),
+        ("The Fed said", [("bank:US-FED", "Fed")]),
+        ("Bonn said, Peking said", [("country:DE", "Bonn"), ("country:CN", "Peking")]),
+        ("The Beijing News reported", [("news:BEIJINGNEWS", "The Beijing News")]),
+    ],
+)
+def test_parties_bodies_seats_and_news_organisations(
+    resolver: EntityResolver, text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert [(m.entity.id, m.surface) for m in resolver.find(text)] == expected
+
+
+def test_central_banks_and_government_bodies_speak_for_their_country(resolver: EntityResolver) -> None:
+    assert resolver.parents("bank:DE-BUBA") == ("country:DE",)
+    assert resolver.parents("gov:JP-MITI") == ("country:JP",)
+    assert resolver.parents("party:GB-CON") == ()  # an opposition party is not the country speaking
+    assert resolver.parents("news:XINHUA") == ()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.attribution import parse_question
 from indexer.entities import EntityResolver
 from search_api.fusion import Candidates, SearchOptions, fuse
+from search_api.question import parse_question
 
 
 def candidates(dense: dict[int, float], lexical: dict[int, float], documents: dict[int, float] | None = None):

@@ -1,0 +1,264 @@
+"""Who said what in one document: reporting verbs, their speakers, and quotes attached to a speaker."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+
+from indexer.attribution.phrases import Doc, Speaker, known_person, strip_possessive, walk_forward
+from indexer.attribution.speakers import analyse_phrase, scan_people, speaker_before
+from indexer.attribution.statement import Statement
+from indexer.attribution.text import document_sentences, find_quotes, mask_quotes, paragraph_breaks, unwrap_lines
+from indexer.attribution.vocabulary import (
+    ACTION_VERBS,
+    BASE_OK_BEFORE,
+    DETERMINERS_LOWER,
+    GOVERNMENT_HEADS,
+    PASSIVE_BEFORE,
+    PORTFOLIO_WORDS,
+    PREV_WORD,
+    PRONOUNS,
+    QUOTED_AS_SAYING,
+    REFERS_BACK,
+    SPEECH_QUOTE_WORDS,
+    TITLE_HEADS,
+    VERB_RE,
+    VERBS_BASE,
+)
+from indexer.entities import EntityResolver
+
+
+def verb_allowed(doc: Doc, match: re.Match[str]) -> bool:
+    verb = match.group()
+    before = PREV_WORD.search(doc.masked, max(0, match.start() - 30), match.start())
+    prev = before.group(1) if before else ""
+    if prev.lower() in PASSIVE_BEFORE and not re.search(r"(to|of|from)$", verb):
+        return False
+    head = verb.split()[0]
+    if head in VERBS_BASE or head == "call":
+        return prev.lower() in BASE_OK_BEFORE or prev.endswith("s")
+    return True
+
+
+def attribute_statements(text: str, resolver: EntityResolver | None = None) -> list[Statement]:
+    """Statements in a document, in order, each with its speaker, title and affiliations.
+
+    Args:
+        text: the whole document text (offsets in the result point into it).
+        resolver: entity resolver; the packaged default when None.
+
+    Returns:
+        One statement per sentence and speaker; quotes without a speaker of their own take the speaker of the
+        statement just before them (or just after, when none is before).
+    """
+    doc = read_document(text, resolver or EntityResolver.default())
+    by_sentence: dict[int, list[Statement]] = {}
+    for index, matches in sorted(_verbs_by_sentence(doc).items()):
+        previous = [st for i in (index - 2, index - 1) for st in by_sentence.get(i, [])]
+        found = _sentence_statements(doc, index, matches, previous)
+        if found:
+            by_sentence[index] = found
+    return with_home_government(doc, attach_quotes(doc, by_sentence))
+
+
+def read_document(text: str, resolver: EntityResolver) -> Doc:
+    """The document's paragraphs, quotes, sentences, entity mentions and the people it introduces."""
+    text = unwrap_lines(text)
+    paragraphs = paragraph_breaks(text)
+    quotes = find_quotes(text, paragraphs)
+    sentences = document_sentences(text, paragraphs, quotes)
+    mentions = resolver.find(text)
+    doc = Doc(
+        text,
+        mask_quotes(text, quotes),
+        resolver,
+        mentions,
+        [m.start for m in mentions],
+        sentences,
+        [s[0] for s in sentences],
+        quotes,
+    )
+    scan_people(doc)
+    doc.person_positions.sort()
+    return doc
+
+
+def _verbs_by_sentence(doc: Doc) -> dict[int, list[re.Match[str]]]:
+    """Reporting verbs outside quotes, grouped by the sentence they stand in."""
+    verbs: dict[int, list[re.Match[str]]] = {}
+    for match in VERB_RE.finditer(doc.masked):
+        index = bisect.bisect_right(doc.sentence_starts, match.start()) - 1
+        if index >= 0 and match.end() <= doc.sentences[index][1]:
+            verbs.setdefault(index, []).append(match)
+    return verbs
+
+
+def _sentence_statements(
+    doc: Doc, index: int, matches: list[re.Match[str]], previous: list[Statement]
+) -> list[Statement]:
+    """One statement per speaker of a sentence's reporting verbs."""
+    s_start, s_end, _para = doc.sentences[index]
+    in_sentence: list[Statement] = []
+    for match in matches:
+        if not verb_allowed(doc, match):
+            continue
+        speaker = find_speaker(doc, match, s_start, s_end, previous, in_sentence)
+        if speaker is None or any(x.speaker == speaker.name for x in in_sentence):
+            continue
+        if match.group() in ACTION_VERBS and not acts_for_a_party(speaker):
+            continue
+        verb = " ".join(match.group().split())
+        span_start = quote_start(doc, s_start)
+        in_sentence.append(make_statement(speaker.name, speaker.title, speaker.affiliations, span_start, s_end, verb))
+    return in_sentence
+
+
+def acts_for_a_party(speaker: Speaker) -> bool:
+    """Whether an action by this speaker is a party's act: a government, body or official with a party."""
+    return speaker.kind != "news" and bool(speaker.affiliations)
+
+
+def with_home_government(doc: Doc, statements: list[Statement]) -> list[Statement]:
+    """Give unqualified national-government speakers the country the document is about, marked as implied.
+
+    "the Foreign Ministry said", "Treasurer Paul Keating said" name no country: in news they are the government
+    of the country the story is about (its dateline), read here as the country the document names most often
+    (at least twice, and more often than any other). Kept apart from the affiliations the text attaches.
+    """
+    home = home_country(doc)
+    if home is None:
+        return statements
+    out = []
+    for st in statements:
+        if not st.affiliations and is_government_title(st.title or st.speaker):
+            st = st.model_copy(update={"implied": (home,)})
+        out.append(st)
+    return out
+
+
+def home_country(doc: Doc) -> str | None:
+    """The country a document names most often, when it names it at least twice and more than any other."""
+    counts = Counter(m.entity.id for m in doc.mentions if m.entity.kind == "country")
+    top = counts.most_common(2)
+    if not top or top[0][1] < 2 or (len(top) > 1 and top[1][1] == top[0][1]):
+        return None
+    return top[0][0]
+
+
+def is_government_title(title: str) -> bool:
+    """A title of a national government office with no name of anything else ("Foreign Ministry official")."""
+    words = [strip_possessive(w).lower().strip(",") for w in title.split()]
+    return any(w in GOVERNMENT_HEADS for w in words) and all(
+        w in GOVERNMENT_HEADS or w in PORTFOLIO_WORDS or w in DETERMINERS_LOWER or w in TITLE_HEADS for w in words
+    )
+
+
+def find_speaker(
+    doc: Doc,
+    match: re.Match[str],
+    s_start: int,
+    s_end: int,
+    previous: list[Statement],
+    in_sentence: list[Statement],
+) -> Speaker | None:
+    """The speaker of one reporting verb: before it, after it ("said X", "according to X"), or resolved back."""
+    if (
+        match.group()[0] in "Aa"
+        and match.group().lower().startswith("according")
+        or re.search(r"\s(of|from)$", match.group())
+    ):
+        span = walk_forward(doc, match.end(), min(s_end, match.end() + 150))
+        return analyse_phrase(doc, span[0], span[1], span[0]) if span else None
+    if re.fullmatch(r"as\s+saying", match.group()):  # "... quoted <speaker> as saying"
+        quoted = QUOTED_AS_SAYING.search(doc.masked, s_start, match.end())
+        if quoted is None:
+            return None
+        span = walk_forward(doc, quoted.start(1), quoted.end(1))
+        return analyse_phrase(doc, span[0], span[1], span[0]) if span else None
+    speaker, pronoun, left = speaker_before(doc, s_start, match.start())
+    if pronoun:
+        return resolve_pronoun(doc, pronoun, match.start(), previous, in_sentence)
+    if speaker is not None:
+        return speaker
+    if re.search(r"[”\"\x1f],?$", left) or left.endswith(","):  # "“...,” said X" and "..., said X"
+        span = walk_forward(doc, match.end(), min(s_end, match.end() + 150))
+        return analyse_phrase(doc, span[0], span[1], span[0]) if span else None
+    if in_sentence:
+        last = in_sentence[-1]
+        return Speaker(last.speaker, last.title, last.affiliations, "person")
+    if re.search(r"\b(and|but)$", left):
+        span = walk_forward(doc, s_start, match.start())
+        if span:
+            return analyse_phrase(doc, span[0], span[1], span[0])
+    return None
+
+
+def resolve_pronoun(
+    doc: Doc, pronoun: str, pos: int, previous: list[Statement], in_sentence: list[Statement]
+) -> Speaker | None:
+    recent = [*previous, *in_sentence]
+    if recent:
+        last = recent[-1]
+        return Speaker(last.speaker, last.title, last.affiliations, "person")
+    if PRONOUNS[pronoun] == "group":
+        return None
+    i = bisect.bisect_left(doc.person_positions, (pos, "")) - 1
+    if i >= 0 and pos - doc.person_positions[i][0] < 600:
+        person = doc.people.get(doc.person_positions[i][1]) or known_person(doc, doc.person_positions[i][1])
+        if person:
+            return Speaker(person.name, person.title, tuple(person.affiliations), "person")
+        return Speaker(doc.person_positions[i][1], None, (), "person")
+    return None
+
+
+def has_speech_quote(doc: Doc, start: int, end: int) -> bool:
+    """A quote of several words in this sentence (not a scare-quoted name like “coalition of the willing”)."""
+    i = bisect.bisect_left(doc.quotes, (start, -1))
+    while i < len(doc.quotes) and doc.quotes[i][0] < end:
+        q_start, q_end = doc.quotes[i]
+        if len(doc.text[q_start:q_end].split()) >= SPEECH_QUOTE_WORDS:
+            return True
+        i += 1
+    return False
+
+
+def quote_start(doc: Doc, s_start: int) -> int:
+    """Start of a quote that opened in an earlier sentence and runs into this one, else the sentence start."""
+    i = bisect.bisect_left(doc.quotes, (s_start, -1)) - 1
+    if i >= 0 and doc.quotes[i][0] < s_start <= doc.quotes[i][1]:
+        return doc.quotes[i][0]
+    return s_start
+
+
+def attach_quotes(doc: Doc, by_sentence: dict[int, list[Statement]]) -> list[Statement]:
+    """Quote sentences with no speaker of their own take the speaker of a neighbouring sentence.
+
+    The sentence before wins (a quote continuing what was just said), unless the next sentence refers back
+    to the quote ("That was the view of ...").
+    """
+    out: list[Statement] = []
+    for index, (s_start, s_end, _para) in enumerate(doc.sentences):
+        if index not in by_sentence and has_speech_quote(doc, s_start, s_end):
+            nxt = by_sentence.get(index + 1)
+            before = by_sentence.get(index - 1)
+            refers_back = index + 1 < len(doc.sentences) and REFERS_BACK.match(doc.text, doc.sentences[index + 1][0])
+            source = nxt if nxt and (refers_back or not before) else before
+            if source:
+                first = source[0]
+                by_sentence[index] = [first.model_copy(update={"start": s_start, "end": s_end})]
+        out.extend(by_sentence.get(index, []))
+    return out
+
+
+def make_statement(
+    speaker: str, title: str | None, affiliations: tuple[str, ...], start: int, end: int, verb: str
+) -> Statement:
+    return Statement(
+        speaker=" ".join(speaker.split()),
+        title=" ".join(title.split()) if title else None,
+        affiliations=affiliations,
+        start=start,
+        end=end,
+        verb=verb,
+    )

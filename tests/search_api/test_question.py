@@ -1,0 +1,152 @@
+"""Question parsing and statement matching: whom a question asks about, and how well a passage answers it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from indexer.attribution import Statement, attribute_statements
+from search_api.question import QuestionIntent, parse_question, statement_match
+
+REPO = Path(__file__).resolve().parents[2]
+SEED = REPO / "seeds" / "000_2ab4845599296aef.txt"
+SEVEN = tuple(f"country:{c}" for c in ("FR", "DE", "IT", "PL", "ES", "GB", "DK"))
+
+
+def said(speaker: str, title: str | None, affiliations: tuple[str, ...], verb: str = "said") -> Statement:
+    """A statement at offsets 0..9 (matching never reads the offsets)."""
+    return Statement(speaker=speaker, title=title, affiliations=affiliations, start=0, end=9, verb=verb)
+
+
+@pytest.fixture(scope="module")
+def seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def seed_statements(seed_text: str) -> list[Statement]:
+    return attribute_statements(seed_text)
+
+
+@pytest.mark.parametrize(
+    ("question", "entity_id"),
+    [
+        ("What did Poland say?", "country:PL"),
+        ("What did Warsaw say?", "country:PL"),
+        ("What did the Poles say?", "country:PL"),
+        ("What did Britain say?", "country:GB"),
+        ("What did the UK say?", "country:GB"),
+        ("What did Kyiv say?", "country:UA"),
+        ("What did Brussels say?", "org:EU"),
+        ("What did the European Commission say?", "org:EC"),
+    ],
+)
+def test_parse_question_resolves_the_party(question: str, entity_id: str) -> None:
+    intent = parse_question(question)
+    assert [e.id for e in intent.entities] == [entity_id]
+    assert intent.asks_statement
+    assert intent.names == ()
+
+
+def test_parse_question_roles_names_and_intent() -> None:
+    military = parse_question("What did France's military chief say?")
+    assert [e.id for e in military.entities] == ["country:FR"]
+    assert military.role_terms == ("military chief",)
+    envoy = parse_question("What did the US envoy say about the security protocols?")
+    assert envoy.role_terms == ("envoy",)
+    macron = parse_question("How did Macron react to the plan?")
+    assert macron.names == ("Macron",)
+    assert macron.asks_statement
+    assert not parse_question("How long will the security guarantees last?").asks_statement
+    assert parse_question("What does Moscow want from a peace deal?").asks_statement
+    json.dumps(military.to_dict())
+
+
+def test_statement_match_ranks_the_party_above_groups_and_others() -> None:
+    tusk = said("Donald Tusk", "Polish Prime Minister", ("country:PL",))
+    joint = said("leaders of France, Poland and Spain", "leaders", SEVEN)
+    other = said("Keir Starmer", "UK Prime Minister", ("country:GB",))
+    poland = parse_question("What did Poland say?")
+    assert statement_match(poland, [tusk]) == 1.0
+    assert 0 < statement_match(poland, [joint]) < 1.0
+    assert statement_match(poland, [other]) == 0.0
+    assert statement_match(poland, [other, tusk]) == 1.0
+    assert statement_match(poland, []) == 0.0
+    assert statement_match(parse_question("Where was the summit held in Poland?"), [tusk]) == 0.0
+
+
+def test_statement_match_prefers_the_asked_role() -> None:
+    zelenskyy = said("Volodymyr Zelenskyy", "Ukrainian President", ("country:UA",))
+    kyiv = said("Kyiv", None, ("country:UA",))
+    intent = parse_question("What did Ukraine's president say?")
+    assert statement_match(intent, [zelenskyy]) > statement_match(intent, [kyiv]) > 0
+
+
+def test_statement_match_by_name() -> None:
+    macron = said("Emmanuel Macron", None, (), verb="told")
+    adviser = said("an adviser to Mr Macron", "adviser", ())
+    intent = parse_question("What did Macron say about peace?")
+    assert statement_match(intent, [macron]) == 1.0
+    assert 0 < statement_match(intent, [adviser]) < 1.0
+
+
+def test_seed_questions_end_to_end(seed_text: str, seed_statements: list[Statement]) -> None:
+    """The best-scoring sentence for each party is one its own speaker said."""
+
+    def best(question: str) -> Statement:
+        intent: QuestionIntent = parse_question(question)
+        return max(seed_statements, key=lambda s: statement_match(intent, [s]))
+
+    assert best("What did the Poles say?").speaker == "Donald Tusk"
+    assert best("What did Lithuania say?").speaker == "Gitanas Nauseda"
+    assert best("What did France's military chief say?").speaker == "Fabien Mandon"
+    assert best("What did the US envoy say?").speaker == "Steve Witkoff"
+    assert best("What did Denmark say?").affiliations == SEVEN
+
+
+def test_full_names_in_questions_stay_together() -> None:
+    assert parse_question("What did Ursula von der Leyen write?").names == ("Ursula von der Leyen",)
+    intent = parse_question("What did Donald Tusk say?")
+    assert intent.names == ("Donald Tusk",)
+    trump = said("Donald Trump", "US President", ("country:US",))
+    tusk = said("Donald Tusk", "Polish Prime Minister", ("country:PL",))
+    assert statement_match(intent, [tusk]) == 1.0
+    assert statement_match(intent, [trump]) == 0.0
+
+
+def test_a_central_bank_statement_answers_a_question_about_the_central_bank() -> None:
+    bank = said("The Bank of Japan", None, ("country:JP",))
+    assert statement_match(parse_question("What did Japan's central bank say?"), [bank]) == 1.0
+
+
+def test_an_implied_country_answers_for_it_less_surely_than_a_named_one() -> None:
+    named = said("Paul Keating", "Australian Treasurer", ("country:AU",))
+    implied = said("Paul Keating", "Treasurer", ()).model_copy(update={"implied": ("country:AU",)})
+    intent = parse_question("What did Canberra say about interest rates?")
+    assert statement_match(intent, [named]) == 1.0
+    assert 0 < statement_match(intent, [implied]) < 1.0
+    assert statement_match(parse_question("What did Japan say about interest rates?"), [implied]) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "speaker", "answers"),
+    [
+        ("What did Zelensky say?", "Volodymyr Zelenskyy", True),
+        ("What did Gorbachev say?", "Mikhail Gorbachov", True),
+        ("What did Miyazawa say?", "Kiichi Miyazawa", True),
+        ("What did Li say?", "Lu Ping", False),
+        ("What did Baker say?", "Boris Becker", False),
+    ],
+)
+def test_names_match_across_spellings_but_not_across_people(question: str, speaker: str, answers: bool) -> None:
+    assert (statement_match(parse_question(question), [said(speaker, None, ())]) == 1.0) is answers
+
+
+def test_the_party_is_who_speaks_not_the_topic() -> None:
+    intent = parse_question("What did Tokyo say about its trade friction with the United States?")
+    assert [e.id for e in intent.entities] == ["country:JP"]
+    bank = parse_question("What did the Bank of Japan tell Prime Minister Nakasone about the discount rate?")
+    assert ([e.id for e in bank.entities], bank.names, bank.role_terms) == (["bank:JP-BOJ"], (), ())
+    assert parse_question("What does Riyadh hope to do with its oil exports?").asks_statement
