@@ -144,8 +144,9 @@ def build(
         return
     typer.echo(
         f"{settings.index}: {report.documents} documents, {report.passages} passages "
-        f"({report.embedded_documents} documents embedded, {report.reused_documents} reused, "
-        f"{report.removed_documents} removed, {len(report.skipped)} skipped) in {report.seconds:.1f} s, "
+        f"({report.embedded_documents} documents new, changed or re-analysed, {report.reused_documents} kept, "
+        f"{report.removed_documents} removed, {len(report.skipped)} skipped; {report.embedded_passages} passages "
+        f"embedded, {report.reused_passages} vectors reused) in {report.seconds:.1f} s, "
         f"{report.passages_per_s:.0f} passages/s, {report.words_per_s:.0f} words/s [{embedder.backend}]"
     )
 
