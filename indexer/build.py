@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from indexer.attribution import attribute_statements
 from indexer.database import (
@@ -153,13 +154,7 @@ def build_index(
         settings = passage_settings(embedder, max_tokens, min_tokens)
         checksum = sources_checksum(documents)
         previous = None if full else _compatible_previous(index_dir, embedder, settings, log)
-        if (
-            previous is not None
-            and previous[1].sources_checksum == checksum
-            and previous[1].analysis_version == ANALYSIS_VERSION
-            and previous[1].format_version == FORMAT_VERSION
-            and previous[1].lexical_version == LEXICAL_VERSION
-        ):
+        if previous is not None and _up_to_date(previous[1], checksum):
             log(f"index {index_dir} is up to date with its {len(documents)} documents; nothing to do")
             manifest = previous[1]
             return BuildReport(
@@ -172,41 +167,55 @@ def build_index(
             report = _write_build(
                 build_dir, documents, previous, embedder, settings, index_kind, progress, timings, log,
             )
-            manifest = Manifest(
-                model_id=embedder.model_id,
-                dimension=embedder.dimension,
-                documents=report.documents,
-                passages=report.passages,
-                built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                sources_checksum=checksum,
-                analysis_version=ANALYSIS_VERSION,
-                lexical_version=LEXICAL_VERSION,
-                passage_settings=settings,
-                vector_index=report.vector_index,
-                backend=embedder.backend,
-                build_seconds=round(time.perf_counter() - started, 3),
-                skipped=len(loaded.skipped),
-                extra={"sources": [str(s) for s in sources]},
-            )
+            manifest = _manifest(embedder, report, checksum, settings, len(loaded.skipped), sources, started)
             (build_dir / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
             final_dir = publish(index_dir, build_dir)
         except BaseException:
             shutil.rmtree(build_dir, ignore_errors=True)
             raise
     return BuildReport(
-        index_dir=index_dir,
-        build_dir=final_dir,
-        documents=report.documents,
-        passages=report.passages,
-        embedded_documents=report.embedded_documents,
-        embedded_passages=report.embedded_passages,
-        reused_documents=report.reused_documents,
-        removed_documents=report.removed_documents,
-        skipped=loaded.skipped,
-        seconds=time.perf_counter() - started,
-        words=report.words,
-        timings=timings,
+        index_dir=index_dir, build_dir=final_dir, documents=report.documents, passages=report.passages,
+        embedded_documents=report.embedded_documents, embedded_passages=report.embedded_passages,
+        reused_documents=report.reused_documents, removed_documents=report.removed_documents,
+        skipped=loaded.skipped, seconds=time.perf_counter() - started, words=report.words, timings=timings,
         reused_passages=report.reused_passages,
+    )
+
+
+def _up_to_date(manifest: Manifest, checksum: str) -> bool:
+    """The published build holds exactly these sources, analysed and indexed by this version of seedsearch."""
+    return (
+        manifest.sources_checksum == checksum
+        and manifest.analysis_version == ANALYSIS_VERSION
+        and manifest.format_version == FORMAT_VERSION
+        and manifest.lexical_version == LEXICAL_VERSION
+    )
+
+
+def _manifest(
+    embedder: Embedder,
+    written: _Written,
+    checksum: str,
+    settings: dict[str, Any],
+    skipped: int,
+    sources: Sequence[Path],
+    started: float,
+) -> Manifest:
+    return Manifest(
+        model_id=embedder.model_id,
+        dimension=embedder.dimension,
+        documents=written.documents,
+        passages=written.passages,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        sources_checksum=checksum,
+        analysis_version=ANALYSIS_VERSION,
+        lexical_version=LEXICAL_VERSION,
+        passage_settings=settings,
+        vector_index=written.vector_index,
+        backend=embedder.backend,
+        build_seconds=round(time.perf_counter() - started, 3),
+        skipped=skipped,
+        extra={"sources": [str(s) for s in sources]},
     )
 
 
@@ -235,6 +244,81 @@ def _compatible_previous(
     return build_dir, manifest
 
 
+@dataclass
+class _Start:
+    """What a build starts from: its open database, the documents to (re)process and the previous vectors."""
+
+    conn: sqlite3.Connection
+    to_process: list[Document]
+    removed_ids: list[int]
+    removed_documents: int
+    old_vectors: npt.NDArray[np.float32]
+    old_ids: npt.NDArray[np.int64]
+    reusable: dict[bytes, int]
+
+
+def _start(
+    build_dir: Path,
+    documents: Sequence[Document],
+    previous: tuple[Path, Manifest] | None,
+    embedder: Embedder,
+    settings: dict[str, Any],
+    log: Log,
+) -> _Start:
+    """A new database, or a copy of the previous build's without the documents that changed or went away."""
+    if previous is None:
+        empty_vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
+        empty_ids = np.zeros(0, dtype=np.int64)
+        return _Start(create_database(build_dir / DATABASE), list(documents), [], 0, empty_vectors, empty_ids, {})
+    by_id = {doc.doc_id: doc for doc in documents}
+    old_dir, old_manifest = previous
+    old_hashes = document_hashes(old_dir / DATABASE)
+    reanalyse = old_manifest.analysis_version != ANALYSIS_VERSION or old_manifest.format_version != FORMAT_VERSION
+    changed = [d for d, h in old_hashes.items() if reanalyse or d not in by_id or by_id[d].content_hash != h]
+    removed_documents = sum(1 for d in old_hashes if d not in by_id)
+    to_process = [doc for doc in documents if reanalyse or old_hashes.get(doc.doc_id) != doc.content_hash]
+    old_vectors, old_ids = load_vectors(old_dir, dimension=old_manifest.dimension, count=old_manifest.passages)
+    if reanalyse:  # nothing of the old database is kept: start a new one rather than delete every row
+        conn = create_database(build_dir / DATABASE)
+        removed_ids = [int(i) for i in old_ids]
+        log(f"the published index was analysed by an older seedsearch: re-analysing all {len(documents)} "
+            "documents, re-embedding only passages whose text changed")
+    else:
+        shutil.copyfile(old_dir / DATABASE, build_dir / DATABASE)
+        conn = open_for_update(build_dir / DATABASE)
+        removed_ids = delete_documents(conn, changed)
+    reusable = _reusable_vectors(old_dir / DATABASE, old_ids, changed, settings["embed_title"])
+    log(
+        f"updating: {len(to_process)} new or changed documents, {removed_documents} removed, "
+        f"{len(documents) - len(to_process)} unchanged"
+    )
+    return _Start(conn, to_process, removed_ids, removed_documents, old_vectors, old_ids, reusable)
+
+
+def _split_and_analyse(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    settings: dict[str, Any],
+    first_id: int,
+    resolver: EntityResolver,
+    timings: dict[str, float],
+) -> tuple[list[PassageRow], list[str]]:
+    """Passages of each document with their entities and statements, and the text each is embedded as."""
+    tick = time.perf_counter()
+    passages_by_doc = [
+        split_document(doc, embedder.count_tokens, settings["max_tokens"], settings["min_tokens"]) for doc in documents
+    ]
+    timings["passages"] = time.perf_counter() - tick
+    tick = time.perf_counter()
+    rows: list[PassageRow] = []
+    embed_texts: list[str] = []
+    for doc, passages in zip(documents, passages_by_doc, strict=True):
+        rows.extend(_analyse(doc, passages, resolver, first_id + len(rows)))
+        embed_texts.extend(_embedding_text(doc, p, settings["embed_title"]) for p in passages)
+    timings["analysis"] = time.perf_counter() - tick
+    return rows, embed_texts
+
+
 def _write_build(
     build_dir: Path,
     documents: Sequence[Document],
@@ -246,71 +330,20 @@ def _write_build(
     timings: dict[str, float],
     log: Log,
 ) -> _Written:
-    by_id = {doc.doc_id: doc for doc in documents}
-    old_vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
-    old_ids = np.zeros(0, dtype=np.int64)
-    removed_ids: list[int] = []
-    to_embed: list[Document] = list(documents)
-    removed_docs = 0
-    reusable: dict[bytes, int] = {}
-    if previous is not None:
-        old_dir, old_manifest = previous
-        old_hashes = document_hashes(old_dir / DATABASE)
-        reanalyse = (
-            old_manifest.analysis_version != ANALYSIS_VERSION or old_manifest.format_version != FORMAT_VERSION
-        )
-        changed = [
-            d for d, h in old_hashes.items() if reanalyse or d not in by_id or by_id[d].content_hash != h
-        ]
-        removed_docs = sum(1 for d in old_hashes if d not in by_id)
-        to_embed = [doc for doc in documents if reanalyse or old_hashes.get(doc.doc_id) != doc.content_hash]
-        old_vectors, old_ids = load_vectors(
-            old_dir, dimension=old_manifest.dimension, count=old_manifest.passages
-        )
-        if reanalyse:  # nothing of the old database is kept: start a new one rather than delete every row
-            conn = create_database(build_dir / DATABASE)
-            removed_ids = [int(i) for i in old_ids]
-        else:
-            shutil.copyfile(old_dir / DATABASE, build_dir / DATABASE)
-            conn = open_for_update(build_dir / DATABASE)
-            removed_ids = delete_documents(conn, changed)
-        reusable = _reusable_vectors(old_dir / DATABASE, old_ids, changed, settings["embed_title"])
-        if reanalyse:
-            log(f"the published index was analysed by an older seedsearch: re-analysing all {len(documents)} "
-                "documents, re-embedding only passages whose text changed")
-        log(
-            f"updating: {len(to_embed)} new or changed documents, {removed_docs} removed, "
-            f"{len(documents) - len(to_embed)} unchanged"
-        )
-    else:
-        conn = create_database(build_dir / DATABASE)
-
-    tick = time.perf_counter()
-    passages_by_doc = [
-        split_document(doc, embedder.count_tokens, settings["max_tokens"], settings["min_tokens"]) for doc in to_embed
-    ]
-    timings["passages"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
+    start = _start(build_dir, documents, previous, embedder, settings, log)
     resolver = EntityResolver.default()
-    next_id = int(old_ids.max()) + 1 if old_ids.size else 1
-    rows: list[PassageRow] = []
-    embed_texts: list[str] = []
-    for doc, passages in zip(to_embed, passages_by_doc, strict=True):
-        doc_rows = _analyse(doc, passages, resolver, next_id)
-        next_id += len(doc_rows)
-        rows.extend(doc_rows)
-        embed_texts.extend(_embedding_text(doc, p, settings["embed_title"]) for p in passages)
-    timings["analysis"] = time.perf_counter() - tick
+    first_id = int(start.old_ids.max()) + 1 if start.old_ids.size else 1
+    rows, embed_texts = _split_and_analyse(start.to_process, embedder, settings, first_id, resolver, timings)
 
     tick = time.perf_counter()
-    new_vectors, reused_passages = _embed_or_reuse(embedder, embed_texts, reusable, old_vectors, progress)
+    new_vectors, reused_passages = _embed_or_reuse(embedder, embed_texts, start.reusable, start.old_vectors, progress)
     timings["embedding"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
+    conn = start.conn
     try:
         insert_documents(
-            conn, ((d.doc_id, d.title, d.text, dict(d.metadata), d.source, d.content_hash) for d in to_embed)
+            conn, ((d.doc_id, d.title, d.text, dict(d.metadata), d.source, d.content_hash) for d in start.to_process)
         )
         insert_passages(conn, rows)
         conn.commit()
@@ -322,14 +355,9 @@ def _write_build(
         timings["lexical"] = time.perf_counter() - tick
     finally:
         conn.close()
+
     tick = time.perf_counter()
-    keep = ~np.isin(old_ids, np.asarray(removed_ids, dtype=np.int64))
-    vectors = np.concatenate([np.asarray(old_vectors[keep], dtype=np.float32), new_vectors])
-    ids = np.concatenate([old_ids[keep], np.asarray([r.id for r in rows], dtype=np.int64)])
-    if vectors.shape[0] != passages_count:
-        raise sqlite3.DatabaseError(
-            f"internal error: {vectors.shape[0]} vectors for {passages_count} passages; rebuild with --full"
-        )
+    vectors, ids = _all_vectors(start, new_vectors, rows, passages_count)
     save_vectors(build_dir, vectors, ids)
     timings["store"] += time.perf_counter() - tick
 
@@ -340,14 +368,28 @@ def _write_build(
     return _Written(
         documents=documents_count,
         passages=passages_count,
-        embedded_documents=len(to_embed),
+        embedded_documents=len(start.to_process),
         embedded_passages=len(rows) - reused_passages,
         reused_passages=reused_passages,
-        reused_documents=len(documents) - len(to_embed),
-        removed_documents=removed_docs,
-        words=sum(len(doc.text.split()) for doc in to_embed),
+        reused_documents=len(documents) - len(start.to_process),
+        removed_documents=start.removed_documents,
+        words=sum(len(doc.text.split()) for doc in start.to_process),
         vector_index=info,
     )
+
+
+def _all_vectors(
+    start: _Start, new_vectors: npt.NDArray[np.float32], rows: Sequence[PassageRow], passages_count: int
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """The kept vectors of the previous build followed by the new ones, with their passage ids."""
+    keep = ~np.isin(start.old_ids, np.asarray(start.removed_ids, dtype=np.int64))
+    vectors = np.concatenate([np.asarray(start.old_vectors[keep], dtype=np.float32), new_vectors])
+    ids = np.concatenate([start.old_ids[keep], np.asarray([r.id for r in rows], dtype=np.int64)])
+    if vectors.shape[0] != passages_count:
+        raise sqlite3.DatabaseError(
+            f"internal error: {vectors.shape[0]} vectors for {passages_count} passages; rebuild with --full"
+        )
+    return vectors, ids
 
 
 def _write_lexical(conn: sqlite3.Connection, build_dir: Path, resolver: EntityResolver) -> None:
