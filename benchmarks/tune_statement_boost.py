@@ -27,6 +27,7 @@ def load(index: Path, questions: Path) -> tuple[Any, list[tuple[dict[str, Any], 
     from indexer.embedding import load_embedder
     from indexer.local_store import LocalStore
     from indexer.settings import EncoderSettings
+    from search_api.contract import Mode
     from search_api.engine import SearchEngine
     from search_api.fusion import SearchOptions, fuse
     from search_api.settings import SearchSettings
@@ -41,8 +42,8 @@ def load(index: Path, questions: Path) -> tuple[Any, list[tuple[dict[str, Any], 
     pool = engine.options.candidates
     cached = []
     for item, vector in zip(items, vectors, strict=True):
-        found = engine.candidates(item["question"], vector, "hybrid", pool)
-        fused = fuse(found, engine.options, "hybrid")
+        found = engine.candidates(item["question"], vector, Mode.HYBRID, pool)
+        fused = fuse(found, engine.options, Mode.HYBRID)
         shortlist = sorted(fused, key=fused.__getitem__, reverse=True)[:pool]
         cached.append((item, found, {pid: fused[pid] for pid in shortlist}, engine.index.passages(shortlist)))
     return engine, cached
