@@ -10,6 +10,8 @@ the party said, so there the speaker decides. A question that names no party get
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -96,11 +98,22 @@ def boost_statements(
 
 def topic_coverage(intent: QuestionIntent, text: str) -> float:
     """The share of the question's distinct topic words (tokenised as the index does) found in ``text``."""
-    topic = list(dict.fromkeys(words(" ".join(intent.topic))))
-    if not topic:
+    topic = _topic_pattern(intent.topic)
+    if topic is None:
         return 0.0
-    present = set(words(text))
-    return sum(word in present for word in topic) / len(topic)
+    pattern, wanted = topic
+    # One regex pass over the lower-cased text; tokenising every candidate cost ~4 ms per 100 passages.
+    present = set(pattern.findall(text.lower())) if text.isascii() else set(words(text))
+    return len(present & wanted) / len(wanted)
+
+
+@functools.lru_cache(maxsize=256)
+def _topic_pattern(topic: tuple[str, ...]) -> tuple[re.Pattern[str], frozenset[str]] | None:
+    """A whole-word pattern of the topic's distinct words, and those words (None for no topic)."""
+    distinct = list(dict.fromkeys(words(" ".join(topic))))
+    if not distinct:
+        return None
+    return re.compile(r"\b(" + "|".join(map(re.escape, distinct)) + r")\b"), frozenset(distinct)
 
 
 def statement_boost(intent: QuestionIntent, passage: StoredPassage, weight: float, gate: float = 1.0) -> float:
