@@ -25,22 +25,27 @@ RAMPS = (0.0, 0.1, 0.3)
 def load(index: Path, questions: Path) -> tuple[Any, list[tuple[dict[str, Any], Any, dict[int, float], Any]]]:
     """The engine and, per question, (item, candidates, fused shortlist scores, passages)."""
     from indexer.embedding import load_embedder
-    from indexer.settings import get_settings
-    from search_api.app import engine_options
-    from search_api.engine import LoadedIndex, SearchEngine
-    from search_api.fusion import fuse
+    from indexer.local_store import LocalStore
+    from indexer.settings import EncoderSettings
+    from search_api.contract import Mode
+    from search_api.engine import SearchEngine
+    from search_api.fusion import SearchOptions, fuse
+    from search_api.settings import SearchSettings
 
     items = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
-    settings = get_settings()
-    engine = SearchEngine(LoadedIndex(index), load_embedder(settings.model), engine_options(settings))
+    settings = EncoderSettings(index=index)
+    embedder = load_embedder(
+        settings.model, backend=settings.backend, device=settings.device, cache_dir=settings.cache_dir
+    )
+    engine = SearchEngine(LocalStore(index), embedder, SearchOptions.from_settings(SearchSettings()))
     vectors = engine.embedder.encode_queries([item["question"] for item in items])
     pool = engine.options.candidates
     cached = []
     for item, vector in zip(items, vectors, strict=True):
-        found = engine.candidates(item["question"], vector, "hybrid", pool)
-        fused = fuse(found, engine.options, "hybrid")
+        found = engine.candidates(item["question"], vector, Mode.HYBRID, pool)
+        fused = fuse(found, engine.options, Mode.HYBRID)
         shortlist = sorted(fused, key=fused.__getitem__, reverse=True)[:pool]
-        cached.append((item, found, {pid: fused[pid] for pid in shortlist}, engine.index.store.passages(shortlist)))
+        cached.append((item, found, {pid: fused[pid] for pid in shortlist}, engine.index.passages(shortlist)))
     return engine, cached
 
 

@@ -154,6 +154,13 @@ BASE_OK_BEFORE = frozenset(
     "continued".split()
 )
 PASSIVE_BEFORE = frozenset("was were is are be been being the".split())
+# A manner adverb between a subject and its verb: "Funaro flatly rejected", "Eyskens warmly welcomed". Words in
+# -ly that are nouns or adjectives ("the family said", "the daily reported") are not adverbs here.
+NOT_ADVERBS = (
+    "family supply assembly monopoly oligopoly rally ally reply anomaly bully belly jelly lily daily weekly "
+    "monthly quarterly yearly early likely friendly elderly only holy italy"
+).split()
+MANNER_ADVERB = r"(?!(?:" + "|".join(NOT_ADVERBS) + r")\b)[a-z]{2,}ly"
 # Words between a subject and its verb: "Kyiv has long said", "X also told", "Russia ... continues to".
 AUX_TAIL = re.compile(
     r"(?:[\s,]+(?:also|has|have|had|would|will|could|may|might|should|must|did|does|do|not|never|then|later|"
@@ -161,7 +168,7 @@ AUX_TAIL = re.compile(
     r"separately|too|first|today|yesterday|tonight|now|however|continues\s+to|continued\s+to|continue\s+to|"
     r"went\s+on\s+to|go\s+on\s+to|is|was|were|are|been|had\s+long|in\s+a\s+statement|"
     r"on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|"
-    r"(?:last|this|next)\s+(?:week|month|year)))+$"
+    r"(?:last|this|next)\s+(?:week|month|year)|" + MANNER_ADVERB + r"))+$"
 )
 TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][\w\u00C0-\u024F.'’-]*|[^\s\w]")
 NAME_RUN = re.compile(

@@ -331,3 +331,29 @@ def test_the_one_quoted_as_saying_speaks() -> None:
     text = "Iran's IRNA news agency quoted Foreign Minister Ali Akbar Velayati as saying the boats were spying."
     (st,) = attribute_statements(text)
     assert (st.speaker, st.affiliations, st.verb) == ("Ali Akbar Velayati", (), "as saying")
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "verb", "party"),
+    [
+        (
+            "Brazilian Finance Minister Dilson Funaro flatly rejected a suggestion that Brazil seek help.",
+            "Dilson Funaro",
+            "rejected",
+            "country:BR",
+        ),
+        (
+            "Belgian Finance Minister Mark Eyskens warmly welcomed this week's rise in U.S. Prime rates.",
+            "Mark Eyskens",
+            "welcomed",
+            "country:BE",
+        ),
+    ],
+)
+def test_a_manner_adverb_between_speaker_and_verb(text: str, speaker: str, verb: str, party: str) -> None:
+    [st] = attribute_statements(text)
+    assert (st.speaker, st.verb, st.affiliations) == (speaker, verb, (party,))
+
+
+def test_a_noun_in_ly_is_no_adverb() -> None:
+    assert all(st.speaker != "The" for st in attribute_statements("The family said it would appeal the ruling."))

@@ -7,7 +7,7 @@ import pytest
 from indexer.attribution import Statement
 from indexer.entities import EntityResolver
 from indexer.store import StoredPassage
-from search_api.boosts import StatementReason, boost_statements, relevance_gate
+from search_api.boosts import StatementReason, boost_statements, relevance_gate, topic_coverage
 from search_api.question import parse_question
 
 
@@ -61,6 +61,19 @@ def test_a_question_naming_no_party_gets_exactly_the_fused_order() -> None:
     boosted = boost_statements(parse_question(question), FUSED, PASSAGES, 1.0, EntityResolver.default())
     assert {pid: b.score for pid, b in boosted.items()} == FUSED
     assert all(b.reason is None for b in boosted.values())
+
+
+def test_topic_coverage_counts_the_question_topic_words_in_the_passage() -> None:
+    intent = parse_question("What did Japan warn about deflation and the labour market?")
+    assert topic_coverage(intent, PASSAGES[3].text) > topic_coverage(intent, PASSAGES[1].text) > 0.0
+    assert topic_coverage(intent, "Nothing related here.") == 0.0
+    assert topic_coverage(parse_question("What did Japan say?"), PASSAGES[1].text) == 0.0
+
+
+def test_among_the_party_s_passages_the_one_on_the_topic_wins_though_fused_lower() -> None:
+    # The party's name dominates the fused score: passage 3 (off the topic) is fused higher than passage 1.
+    order = ranked("What did Japan warn about deflation?", {1: 0.50, 2: 0.40, 3: 0.55, 4: 0.30})
+    assert order[0] == 1
 
 
 def test_a_boosted_hit_says_why() -> None:
