@@ -48,13 +48,18 @@ def timed(search: Callable[[str], object], question: str, rounds: int) -> float:
 
 def run(index: Path, questions: Path = QUESTIONS, rounds: int = 5, log: Log = print) -> Section:
     from indexer.embedding import load_embedder
-    from indexer.settings import get_settings
-    from search_api.app import engine_options
-    from search_api.engine import LoadedIndex, SearchEngine
+    from indexer.local_store import LocalStore
+    from indexer.settings import EncoderSettings
+    from search_api.engine import SearchEngine
     from search_api.evaluation import evaluate_questions
+    from search_api.fusion import SearchOptions
+    from search_api.settings import SearchSettings
 
-    settings = get_settings()
-    engine = SearchEngine(LoadedIndex(index), load_embedder(settings.model), engine_options(settings))
+    settings = EncoderSettings()
+    embedder = load_embedder(
+        settings.model, backend=settings.backend, device=settings.device, cache_dir=settings.cache_dir
+    )
+    engine = SearchEngine(LocalStore(index), embedder, SearchOptions.from_settings(SearchSettings()))
     log(f"attribution: evaluating {questions.name} on {engine.index.manifest.passages:,} passages")
     report = evaluate_questions(engine, questions)
     asked = [json.loads(line)["question"] for line in questions.read_text(encoding="utf-8").splitlines() if line]

@@ -117,14 +117,17 @@ def in_process(index_dir: Path, rounds: int) -> tuple[dict[str, list[float]], di
     """`SearchEngine.search` wall ms per mode, and each mode's share of time per stage."""
     from indexer.embedding import load_embedder
     from indexer.local_store import LocalStore
-    from indexer.settings import Settings
-    from search_api.app import engine_options
+    from indexer.settings import EncoderSettings
     from search_api.engine import SearchEngine
+    from search_api.fusion import SearchOptions
+    from search_api.settings import SearchSettings
 
-    settings = Settings()
-    embedder = load_embedder(settings.model, backend=settings.backend, device=settings.device)
+    settings = EncoderSettings()
+    embedder = load_embedder(
+        settings.model, backend=settings.backend, device=settings.device, cache_dir=settings.cache_dir
+    )
     store = LocalStore(index_dir)
-    engine = SearchEngine(store, embedder, engine_options(settings))
+    engine = SearchEngine(store, embedder, SearchOptions.from_settings(SearchSettings()))
     questions = [q for q, _ in dev_questions()]
     latencies: dict[str, list[float]] = {}
     shares: dict[str, dict[str, float]] = {}
