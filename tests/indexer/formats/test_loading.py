@@ -12,7 +12,7 @@ from indexer.documents import Document, load_documents
 from indexer.embedding import FakeEmbedder
 from indexer.formats.pages import page_of
 from indexer.passages import split_document
-from indexer.store import PassageStore
+from indexer.reader import PassageStore
 from tests.indexer.formats.fixtures import NEWS_HTML, PdfPage, docx_file, two_column_pdf
 from tests.indexer.formats.test_pdf import PAGES
 
