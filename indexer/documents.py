@@ -19,7 +19,7 @@ from typing import Any
 from indexer import formats
 from indexer.formats import dates as formats_dates
 from indexer.formats import text as formats_text
-from indexer.passages import leading_heading
+from indexer.paragraphs import leading_heading
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl", *formats.SUFFIXES)
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -23,12 +22,18 @@ import numpy as np
 
 from indexer.embedding_export import GRAPH_BACKENDS, ExportRecord, default_cache_dir, ensure_export
 from indexer.embedding_runners import (
+    BACKEND_RUNTIMES,
+    BACKENDS,
+    DEFAULT_MODEL_ID,
     EmbedderError,
     LazyRunner,
     Runner,
     TorchRunner,
+    available_backends,
     copy_tokenizer,
+    cpu_count,
     graph_runner,
+    load_sentence_transformer,
     normalise,
     tokenizer_from_json,
 )
@@ -39,7 +44,6 @@ __all__ = [
     "load_embedder", "load_sentence_transformer",
 ]
 
-DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_MODEL_ID, "all-MiniLM-L6-v2"}
 
 
@@ -50,19 +54,6 @@ def _default_model_path() -> str:
 
 
 DEFAULT_MODEL: str = _default_model_path()
-
-BACKENDS = ("auto", "torch-fp32", "torch-bf16", "onnx", "openvino", "openvino-bf16")
-_RUNTIME_OF = {"onnx": "onnxruntime, onnx", "openvino": "openvino, onnx", "openvino-bf16": "openvino, onnx"}
-
-
-def available_backends() -> list[str]:
-    """Backends whose runtimes are installed here, "auto" first (onnx export also needs the onnx package)."""
-    import importlib.util
-
-    def installed(modules: str) -> bool:
-        return all(importlib.util.find_spec(m.strip()) is not None for m in modules.split(","))
-
-    return [b for b in BACKENDS if b not in _RUNTIME_OF or installed(_RUNTIME_OF[b])]
 
 
 @runtime_checkable
@@ -111,14 +102,6 @@ def _encode_sorted(
             out[idx] = encode_batch([texts[i] for i in idx])
             bar.update(len(idx))
     return out
-
-
-def cpu_count() -> int:
-    """CPU cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def cpu_flags() -> set[str]:
@@ -270,27 +253,6 @@ def _resolve_model(model: str | None) -> tuple[str, str]:
     return _local_snapshot(model) or model, model
 
 
-def load_sentence_transformer(name: str, device: str) -> Any:
-    """The sentence-transformers model `name` (a folder or a cached hub name), offline, in eval mode."""
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    try:
-        model = SentenceTransformer(name, device=device, local_files_only=True)
-    except Exception as err:  # any failure here means "not loadable offline"
-        hf_home = os.environ.get("HF_HOME", str(Path.home() / ".cache" / "huggingface"))
-        raise EmbedderError(
-            f"cannot load embedding model {name!r}: looked for a local folder "
-            f"{Path(name).expanduser().resolve()} and in the Hugging Face cache under {hf_home}. "
-            "Hub downloads are disabled (offline). Pass the path of a local sentence-transformers folder "
-            f"(one with modules.json and the weights), or leave the model unset to use the bundled "
-            f"{DEFAULT_MODEL_ID}. Cause: {type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
-        ) from err
-    model.eval()
-    return model
-
-
 def _check_device(device: str, backend: str) -> None:
     if device == "cpu":
         return
@@ -392,7 +354,7 @@ def load_embedder(
     if backend not in available_backends():
         raise EmbedderError(
             f"backend {backend!r} needs a runtime that is not installed "
-            f"({_RUNTIME_OF[backend]}); install it or choose one of {', '.join(available_backends())}"
+            f"({BACKEND_RUNTIMES[backend]}); install it or choose one of {', '.join(available_backends())}"
         )
     _check_device(device, backend)
     name, model_id = _resolve_model(model)

