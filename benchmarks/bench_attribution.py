@@ -51,7 +51,8 @@ def run(index: Path, questions: Path = QUESTIONS, rounds: int = 5, log: Log = pr
     from indexer.local_store import LocalStore
     from indexer.settings import EncoderSettings
     from search_api.engine import SearchEngine
-    from search_api.evaluation import evaluate_questions
+    from search_api.contract import Mode
+    from search_api.evaluation import engine_search, evaluate_questions
     from search_api.fusion import SearchOptions
     from search_api.settings import SearchSettings
 
@@ -61,7 +62,7 @@ def run(index: Path, questions: Path = QUESTIONS, rounds: int = 5, log: Log = pr
     )
     engine = SearchEngine(LocalStore(index), embedder, SearchOptions.from_settings(SearchSettings()))
     log(f"attribution: evaluating {questions.name} on {engine.index.manifest.passages:,} passages")
-    report = evaluate_questions(engine, questions)
+    report = evaluate_questions(engine_search(engine, Mode.HYBRID), questions)
     asked = [json.loads(line)["question"] for line in questions.read_text(encoding="utf-8").splitlines() if line]
     with_ms = [timed(lambda q: engine.search(q, k=5), q, rounds) for q in asked]
     without_ms = [timed(lambda q: engine.search(q, k=5), without_party(q), rounds) for q in asked]
