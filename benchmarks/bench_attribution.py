@@ -50,8 +50,8 @@ def run(index: Path, questions: Path = QUESTIONS, rounds: int = 5, log: Log = pr
     from indexer.embedding import load_embedder
     from indexer.local_store import LocalStore
     from indexer.settings import EncoderSettings
-    from search_api.engine import SearchEngine
     from search_api.contract import Mode
+    from search_api.engine import SearchEngine
     from search_api.evaluation import engine_search, evaluate_questions
     from search_api.fusion import SearchOptions
     from search_api.settings import SearchSettings
