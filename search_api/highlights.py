@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Sequence
 
 from indexer.store import StoredPassage
-from indexer.tokens import stem
+from indexer.tokens import analyse, stem
 from search_api.question import QuestionIntent, statement_match
-
-_WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 
 
 def best_sentence(passage: StoredPassage, terms: Sequence[str], intent: QuestionIntent) -> tuple[tuple[int, int], ...]:
@@ -18,7 +15,7 @@ def best_sentence(passage: StoredPassage, terms: Sequence[str], intent: Question
     spans = passage.sentence_spans
     if len(spans) <= 1:
         return ((spans[0][0], spans[0][1]),) if spans else ((0, len(passage.text)),)
-    wanted = {_stem(t) for t in terms}
+    wanted = {stem(t) for t in terms}
     speaking = (
         [s for s in passage.parsed_statements if statement_match(intent, [s]) > 0] if intent.asks_statement else []
     )
@@ -35,9 +32,5 @@ def best_sentence(passage: StoredPassage, terms: Sequence[str], intent: Question
 
 @functools.lru_cache(maxsize=65_536)
 def _stemmed_words(sentence: str) -> frozenset[str]:
-    return frozenset(_stem(w.lower()) for w in _WORD.findall(sentence))
-
-
-def _stem(word: str) -> str:
-    """The lexical index's stemmer (Snowball English), so a highlight matches what the search matched."""
-    return stem(word)
+    """The sentence's stems as the lexical index analyses text, so a highlight matches what the search matched."""
+    return frozenset(analyse(sentence))
