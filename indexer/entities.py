@@ -36,6 +36,7 @@ _FUNCTION_WORDS = frozenset(
 )
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)[ \t]+$")
 _WORD_AFTER = re.compile(r"^[ \t]+([A-Z][a-z]+)")
+_OF_A_NAME_AFTER = re.compile(r"[ \t\n]+of[ \t\n]+(?:the[ \t\n]+)?[A-Z]")
 # A capitalised word that does not start a sentence: the text uses capitals for names.
 _MID_CAPITAL = re.compile(r"[^\s.!?\"“(:]\s*(?<![\w'’])[A-Z]")
 # One-word names of a party or body that other countries' parties and bodies also carry inside longer names.
@@ -220,6 +221,8 @@ def _names_something_else(text: str, start: int, end: int, before: re.Match[str]
     """A one-word party or body name inside a longer one: "Labour Ministry", "Social Democrats", "Brazil's Congress"."""
     after = _WORD_AFTER.match(text[end : end + 30])
     if after and after.group(1) in _BODY_NOUNS:
+        return True
+    if _OF_A_NAME_AFTER.match(text, end):  # "Congress of South African Trade Unions" is no U.S. Congress
         return True
     owner = _OWNER_BEFORE.search(text, max(0, start - 40), start)
     word = owner.group(1) if owner else (before.group(1) if before else "")

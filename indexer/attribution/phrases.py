@@ -160,11 +160,22 @@ def walk_forward(doc: Doc, lo: int, hi: int) -> tuple[int, int] | None:
 
 
 def register(doc: Doc, name: str, title: str | None, affiliations: list[str], pos: int) -> Person:
+    """The person a name refers to, recorded at ``pos``: an earlier one with this surname or a new one.
+
+    A shorter name that ends the full name introduced earlier is that person ("De Clercq" after "Willy De
+    Clercq"); another full name with the same surname is someone else ("Anna Tusk" after "Donald Tusk").
+    """
     person = doc.people.get(name) or doc.surnames.get(name.split()[-1].casefold())
-    if person is None or (len(name.split()) > 1 and person.name != name and len(person.name.split()) > 1):
+    if person is None or (
+        len(name.split()) > 1
+        and person.name != name
+        and len(person.name.split()) > 1
+        and not person.name.endswith(f" {name}")
+    ):
         person = Person(name, title, list(affiliations))
         doc.people[name] = person
-        doc.surnames.setdefault(name.split()[-1].casefold(), person)
+        for key in surname_keys(name):
+            doc.surnames.setdefault(key, person)
         if len(name.split()) > 1:
             doc.firsts.setdefault(name.split()[0], person)
     else:
@@ -177,8 +188,17 @@ def register(doc: Doc, name: str, title: str | None, affiliations: list[str], po
         elif title and person.title and title.lower() not in person.title.lower():
             person.title = f"{person.title}, {title}"
         person.affiliations.extend(a for a in affiliations if a not in person.affiliations)
-    doc.person_positions.append((pos, person.name))
+    bisect.insort(doc.person_positions, (pos, person.name))
     return person
+
+
+def surname_keys(name: str) -> list[str]:
+    """Keys a later one-word mention may use: the last word, and without an Arabic article ("al-Shaheen")."""
+    last = name.split()[-1]
+    keys = [last.casefold()]
+    if PREFIXED_NAME.match(last) and "-" in last:
+        keys.append(last.split("-", 1)[1].casefold())
+    return keys
 
 
 def affiliations_in(doc: Doc, start: int, end: int) -> list[str]:

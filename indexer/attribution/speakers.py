@@ -25,10 +25,12 @@ from indexer.attribution.vocabulary import (
     AUX_TAIL,
     CAP_STOP,
     CORPORATE,
+    DETERMINERS,
     EARLIER_MENTION_WINDOW,
     HONORIFICS,
     LAST_WORD,
     LATER_NAME_WITH_CLAUSE,
+    LONE_CAPITAL,
     NAME_RUN,
     NEWS_AGENCY,
     NEWS_HEADS,
@@ -193,7 +195,7 @@ def _named_person(doc: Doc, start: int, end: int, pos: int, t_end: int, name_wor
     if len(name_words) == 1 and not title_part:
         known = known_person(doc, name)
         if known:
-            doc.person_positions.append((pos, known.name))
+            bisect.insort(doc.person_positions, (pos, known.name))
             return Speaker(known.name, known.title, tuple(known.affiliations), "named")
         if phrase[t_end:].split()[0] in HONORIFICS:
             return Speaker(name, None, (), "named")
@@ -237,7 +239,8 @@ def scan_people(doc: Doc) -> None:
             continue
         s, e, name, title = introduced
         affiliations = affiliations_in(doc, s, s + len(title)) if title else []
-        for span in (_apposition_after(doc, e), _apposition_before(doc, s)):
+        clause = None if title else _title_clause_before(doc, s)
+        for span in (_apposition_after(doc, e), _apposition_before(doc, s), clause):
             if span is None:
                 continue
             extra = clean_title(doc.text[span[0] : span[1]])
@@ -249,6 +252,21 @@ def scan_people(doc: Doc) -> None:
         span = _apposition_after(doc, m.end(1)) if known else None
         if known and span:
             register(doc, known.name, clean_title(doc.text[span[0] : span[1]]), affiliations_in(doc, *span), m.start())
+    _later_surnames(doc)
+
+
+def _later_surnames(doc: Doc) -> None:
+    """Record where a person introduced earlier is named again by one word ("Tian took the opposite view").
+
+    A later "he said" then goes to the person named last, not to one named before them.
+    """
+    earliest: dict[str, int] = {}
+    for pos, name in doc.person_positions:
+        earliest[name] = min(pos, earliest.get(name, pos))
+    for m in LONE_CAPITAL.finditer(doc.masked):
+        known = known_person(doc, strip_possessive(m.group()))
+        if known is not None and earliest.get(known.name, m.start()) < m.start():
+            bisect.insort(doc.person_positions, (m.start(), known.name))
 
 
 def _introduced_name(doc: Doc, m: re.Match[str]) -> tuple[int, int, str, str] | None:
@@ -271,7 +289,7 @@ def _introduced_name(doc: Doc, m: re.Match[str]) -> tuple[int, int, str, str] | 
         if phrase.split()[0] in HONORIFICS:  # "Mr Mandon": a later mention, not an introduction
             name = strip_possessive(name_words[0])
             known = known_person(doc, name)
-            doc.person_positions.append((s, known.name if known else name))
+            bisect.insort(doc.person_positions, (s, known.name if known else name))
         return None
     title = phrase[:t_end].strip()
     return (
@@ -304,12 +322,32 @@ def _apposition_before(doc: Doc, start: int) -> tuple[int, int] | None:
     return span
 
 
+def _title_clause_before(doc: Doc, start: int) -> tuple[int, int] | None:
+    """A lower-case title clause run into the name: "director general of the Dutch Economics Ministry's foreign
+    affairs division Frans Engering said" (from the clause's start, a title word, to the name)."""
+    lo = max(0, start - 120)
+    boundary = max(doc.masked.rfind(ch, lo, start) for ch in ',;:.(\x1f"“”\n')
+    if boundary < 0 and lo > 0:
+        return None
+    clause_start = max(boundary + 1, lo)
+    clause = doc.masked[clause_start:start]
+    words = clause.split()
+    while words and words[0] in DETERMINERS:
+        words = words[1:]
+    if not words or words[0] not in TITLE_HEADS or len(words) > 14 or not doc.masked[start - 1 : start].isspace():
+        return None  # starts with a lower-case title word ("director", "head"), else no title
+    offset = clause_start + len(clause) - len(clause.lstrip())
+    return offset, start - 1
+
+
 def speaker_before(doc: Doc, sent_start: int, verb_start: int) -> tuple[Speaker | None, str, str]:
     """The speaker phrase before a verb: (speaker, pronoun if the subject is one, the text left of it)."""
     lo = max(sent_start, verb_start - SPEAKER_WINDOW)
     left = doc.masked[lo:verb_start].rstrip()
     tail = AUX_TAIL.search(left, max(0, len(left) - 60))
     stripped = left[: tail.start()].rstrip() if tail else left
+    if tail and tail.group().lstrip().startswith(","):  # "Kuwait, a target of ..., today rejected": keep the comma
+        stripped += ","
     hi = lo + len(stripped)
     last_word = LAST_WORD.search(stripped, max(0, len(stripped) - 20))
     if last_word and last_word.group(1) in PRONOUNS:
@@ -326,8 +364,10 @@ def speaker_before(doc: Doc, sent_start: int, verb_start: int) -> tuple[Speaker 
             person = register(doc, inner.name, None, extra, a_lo)
             return Speaker(person.name, person.title, tuple(person.affiliations), "named"), "", stripped
         speaker = analyse_phrase(doc, before[0], before[1], before[0]) if before else None
-        if speaker is None or speaker.kind != "named" or before is None:
+        if speaker is None or before is None:
             return None, "", stripped
+        if speaker.kind != "named":  # "Kuwait, a target of Iranian anger, today rejected": the subject speaks
+            return speaker, "", stripped
         title_text = app.group(1).strip()
         if title_end(title_text) and not title_text.split()[0].endswith("ing"):  # "Steve Smith, the ... minister,"
             extra = affiliations_in(doc, a_lo, lo + app.end(1))

@@ -15,6 +15,7 @@ from indexer.attribution.vocabulary import (
     BASE_OK_BEFORE,
     DETERMINERS_LOWER,
     GOVERNMENT_HEADS,
+    NOT_A_PERSON_HEADS,
     PASSIVE_BEFORE,
     PORTFOLIO_WORDS,
     PREV_WORD,
@@ -119,6 +120,10 @@ def acts_for_a_party(speaker: Speaker) -> bool:
     return speaker.kind != "news" and bool(speaker.affiliations)
 
 
+# How far back (characters) an unqualified government speaker looks for the party that was just speaking.
+CONTEXT_PARTY_WINDOW = 400
+
+
 def with_home_government(doc: Doc, statements: list[Statement]) -> list[Statement]:
     """Give unqualified national-government speakers the country the document is about, marked as implied.
 
@@ -127,14 +132,34 @@ def with_home_government(doc: Doc, statements: list[Statement]) -> list[Statemen
     (at least twice, and more often than any other). Kept apart from the affiliations the text attaches.
     """
     home = home_country(doc)
-    if home is None:
-        return statements
-    out = []
+    out: list[Statement] = []
     for st in statements:
         if not st.affiliations and is_government_title(st.title or st.speaker):
-            st = st.model_copy(update={"implied": (home,)})
+            party = _party_just_before(out, st) or home
+            if party is not None:
+                st = st.model_copy(update={"implied": (party,)})
         out.append(st)
     return out
+
+
+def _party_just_before(earlier: list[Statement], current: Statement) -> str | None:
+    """The country (else body) of the statement just before, when the text named its party and it is near.
+
+    "Kuwait today rejected charges ... "...," the Foreign Ministry said": the ministry is the one of the party
+    that was just speaking, not that of the country the story names most (Iran, whose charges are reported).
+    """
+    for st in reversed(earlier):
+        if current.start - st.end > CONTEXT_PARTY_WINDOW:
+            return None
+        same_speaker = st.speaker.lower() == current.speaker.lower()
+        parties = [a for a in st.affiliations or (st.implied if same_speaker else ()) if not a.startswith("news:")]
+        if not parties or any(a.startswith("news:") for a in st.affiliations):
+            continue
+        countries = [a for a in parties if a.startswith("country:")]
+        if len(countries) > 1:
+            continue  # a joint statement names no one government
+        return countries[0] if countries else parties[0]
+    return None
 
 
 def home_country(doc: Doc) -> str | None:
@@ -148,7 +173,7 @@ def home_country(doc: Doc) -> str | None:
 
 def is_government_title(title: str) -> bool:
     """A title of a national government office with no name of anything else ("Foreign Ministry official")."""
-    words = [strip_possessive(w).lower().strip(",") for w in title.split()]
+    words = [strip_possessive(w).lower().strip(",") for w in re.split(r"[\s-]+", title) if w]  # "Vice-Premier"
     return any(w in GOVERNMENT_HEADS for w in words) and all(
         w in GOVERNMENT_HEADS or w in PORTFOLIO_WORDS or w in DETERMINERS_LOWER or w in TITLE_HEADS for w in words
     )
@@ -198,6 +223,8 @@ def resolve_pronoun(
     doc: Doc, pronoun: str, pos: int, previous: list[Statement], in_sentence: list[Statement]
 ) -> Speaker | None:
     recent = [*previous, *in_sentence]
+    if PRONOUNS[pronoun] == "person":  # "he" is no statement, ministry or agency that spoke just before
+        recent = [st for st in recent if not names_no_person(st.speaker)]
     if recent:
         last = recent[-1]
         return Speaker(last.speaker, last.title, last.affiliations, "person")
@@ -210,6 +237,12 @@ def resolve_pronoun(
             return Speaker(person.name, person.title, tuple(person.affiliations), "person")
         return Speaker(doc.person_positions[i][1], None, (), "person")
     return None
+
+
+def names_no_person(speaker: str) -> bool:
+    """Whether a speaker phrase is a document or an institution ("the official communique", "the Ministry")."""
+    words = speaker.split()
+    return bool(words) and strip_possessive(words[-1]).lower() in NOT_A_PERSON_HEADS
 
 
 def has_speech_quote(doc: Doc, start: int, end: int) -> bool:

@@ -174,8 +174,9 @@ TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][\w\u00C0-\u024F.'’-]*|[^\s\w]")
 NAME_RUN = re.compile(
     r"(?<![\w.])[A-Z][\w\u00C0-\u024F'’-]*\.?"
     r"(?:[ \t]+(?:(?:von|van|der|den|de|da|du|la|le|al|bin|ben)[ \t]+)*"
-    r"[A-Z][\w\u00C0-\u024F'’-]*)+"
+    r"(?:(?:al|el|ad|ar|as|ash|at|az|ul|bin|ibn|abu)[-'’])?[A-Z][\w\u00C0-\u024F'’-]*)+"
 )
+LONE_CAPITAL = re.compile(r"(?<![\w.'’-])[A-Z][\w'’-]+")
 ABBREVIATIONS = frozenset(
     "Mr Mrs Ms Dr St Gen Lt Col Sgt Capt Gov Sen Rep Jr Sr Prof No Co Corp Inc Ltd vs etc Jan Feb Mar "
     "Apr Aug "
@@ -203,6 +204,12 @@ NEWS_HEADS = frozenset(
     "newspaper newspapers daily weekly magazine agency's radio television tv broadcaster paper tabloid".split()
 )
 NEWS_KIND = "news organisation"
+# Heads of speaker phrases that are documents or institutions: a later "he said" never refers to them.
+NOT_A_PERSON_HEADS = frozenset(
+    """statement statements communique communiques report reports letter document study survey agency newspaper
+    ministry department government bank company commission committee council board office firm exchange
+    federation union treasury cabinet administration""".split()
+)
 NEWS_AGENCY = re.compile(r"\b(?:news|press)\s+agency\b", re.IGNORECASE)
 # A possessive that dates a thing rather than owning it: "Today's statement from the Italian Treasury".
 TIME_WORDS = frozenset(

@@ -357,3 +357,94 @@ def test_a_manner_adverb_between_speaker_and_verb(text: str, speaker: str, verb:
 
 def test_a_noun_in_ly_is_no_adverb() -> None:
     assert all(st.speaker != "The" for st in attribute_statements("The family said it would appeal the ruling."))
+
+
+# --- later mentions and titles tied back to the full mention ------------------------------------------------
+
+
+def test_a_shorter_later_name_is_the_person_introduced_with_a_comma_title() -> None:
+    text = (
+        "    Trade Commissioner of the EC, Anna Van Dorpe has written to her counterpart.\n"
+        '    Van Dorpe told reporters, "There is a growing impatience within the Community."'
+    )
+    [st] = attribute_statements(text)
+    assert st.speaker == "Anna Van Dorpe"
+    assert "org:EU" in st.affiliations
+
+
+def test_a_later_surname_without_the_arabic_article() -> None:
+    text = (
+        "    The envoy met Kuwaiti Foreign Undersecretary Suleiman Majed al-Rahmani yesterday.\n"
+        "    Rahmani condemned the detentions and asked for the sailors to be freed."
+    )
+    [st] = attribute_statements(text)
+    assert (st.speaker, st.affiliations, st.verb) == ("Suleiman Majed al-Rahmani", ("country:KW",), "condemned")
+
+
+def test_he_said_goes_to_the_person_named_last_by_surname() -> None:
+    text = (
+        "    Vice-Premier Li Wenjun told a news conference the debt was small.\n"
+        "    Finance Minister Zhao Peng said in the budget speech that borrowing would double.\n"
+        "    Under Chairman Mao Tse-tung's rule, the country borrowed very little abroad.\n"
+        '    Li took the opposite view. "It is not enough for us to rely on our own funds alone," he said.'
+    )
+    st = only(attribute_statements(text), text, "It is not enough")
+    assert st.speaker == "Li Wenjun"  # not Mao, named before "Li took", nor the finance minister
+
+
+def test_a_lower_case_title_clause_run_into_the_name() -> None:
+    text = "Relations will get worse, director general of the Dutch Economics Ministry's trade division Frans Meerhof said."
+    [st] = attribute_statements(text)
+    assert (st.speaker, st.affiliations) == ("Frans Meerhof", ("country:NL",))
+    assert st.title is not None and st.title.startswith("director general")
+
+
+def test_a_party_subject_set_off_by_an_apposition_speaks() -> None:
+    text = "Kuwait, a target of anger over its backing for Iraq, today rejected charges that its boats were spying."
+    [st] = attribute_statements(text)
+    assert (st.speaker, st.affiliations, st.verb) == ("Kuwait", ("country:KW",), "rejected")  # not Iraq
+
+
+def test_a_hyphenated_government_title_takes_the_home_country() -> None:
+    text = (
+        "    China's foreign debt is rising, officials in China say.\n"
+        "    Vice-Premier Li Wenjun told a news conference the debt was small."
+    )
+    st = only(attribute_statements(text), text, "the debt was small")
+    assert (st.affiliations, st.implied) == ((), ("country:CN",))
+
+
+def test_an_unqualified_ministry_speaks_for_the_party_just_speaking() -> None:
+    text = (
+        "    Iran, Iran and Iran again: Iranian charges against Kuwait grew.\n"
+        "    Kuwait, a target of Iranian anger, today rejected charges that its boats were spying.\n"
+        '    "There is no truth in the Iranian accusation about the vessels at all," the Foreign Ministry said.'
+    )
+    st = only(attribute_statements(text), text, "no truth in the Iranian accusation")
+    assert st.implied == ("country:KW",)  # not Iran, the country the text names most
+
+
+def test_an_unqualified_ministry_far_from_any_party_takes_the_home_country() -> None:
+    text = (
+        "    Japan's trade surplus grew. Japan's exports rose and Japanese imports fell.\n"
+        "    The Finance Ministry said the surplus would shrink."
+    )
+    st = only(attribute_statements(text), text, "the surplus would shrink")
+    assert st.implied == ("country:JP",)
+
+
+def test_he_said_skips_a_document_that_spoke_in_between() -> None:
+    text = (
+        "    Finance Ministry State Secretary Hans Obermeier said Bonn takes the pact seriously.\n"
+        '    But he noted the official communique said the participants agreed to cooperate. "We are taking this '
+        'sentence very seriously," he said.'
+    )
+    st = only(attribute_statements(text), text, "taking this sentence very seriously")
+    assert st.speaker == "Hans Obermeier"  # not "the official communique"
+
+
+def test_a_news_agency_set_off_by_an_apposition_reports() -> None:
+    text = "The Iranian news agency IRNA, received in London, said the troops continued their advance."
+    [st] = attribute_statements(text)
+    assert st.speaker == "The Iranian news agency IRNA"
+    assert not any(a.startswith("country:") for a in st.affiliations)  # it reports; it is not Iran speaking

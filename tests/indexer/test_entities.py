@@ -196,3 +196,8 @@ def test_central_banks_and_government_bodies_speak_for_their_country(resolver: E
     assert resolver.parents("gov:JP-MITI") == ("country:JP",)
     assert resolver.parents("party:GB-CON") == ()  # an opposition party is not the country speaking
     assert resolver.parents("news:XINHUA") == ()
+
+
+def test_a_one_word_body_name_heading_another_name_is_not_that_body(resolver: EntityResolver) -> None:
+    text = "Jay Moyo, general secretary of the Congress of Zambian Trade Unions, spoke after Congress voted."
+    assert ids(resolver, text) == ["country:ZM", "gov:US-CONGRESS"]  # the second "Congress" only
