@@ -24,6 +24,11 @@ DATA_FILE = Path(__file__).with_name("data") / "entities.json"
 _PLACE_PREFIXES = frozenset(
     "New North South East West Northern Southern Eastern Western Upper Lower Central Greater Little".split()
 )
+# Capitalised nouns that make a place name the first word of another name: a club, market, accord or company.
+_PLACE_NAMED_THINGS = frozenset(
+    "Club Airlines Airways Exchange Stock Futures Metal Accord Accords Agreement Round Summit Treaty Convention "
+    "Daily Times Post Herald Radio Television Motor Motors Steel Electric Shipping Lines".split()
+)
 # Country names that are also given names: "Chad Smith", "Jordan Peterson" are people, not states.
 _GIVEN_NAME_FORMS = frozenset({"Chad", "Jordan", "Georgia"})
 # Lower-case words that must never be read as an abbreviation in lower-case text ("tell us", "who").
@@ -240,6 +245,9 @@ def _blocked(text: str, start: int, end: int, key: str, kind: str = "country") -
         return True
     if kind in _ONE_WORD_NAMES_OF_MANY and " " not in key and _names_something_else(text, start, end, before):
         return True
+    after_word = _WORD_AFTER.match(text[end : end + 30])
+    if kind == "country" and after_word and after_word.group(1) in _PLACE_NAMED_THINGS:
+        return True  # "Paris Club", "Tokyo Stock Exchange", "Japan Airlines": named after the place, not it
     if key in _GIVEN_NAME_FORMS:
         after = _WORD_AFTER.match(text[end : end + 30])
         if after and after.group(1) not in _FUNCTION_WORDS:

@@ -42,6 +42,7 @@ from indexer.attribution.vocabulary import (
     TIME_WORDS,
     TITLE_HEADS,
     TITLE_PHRASES,
+    VERB_RE,
 )
 
 
@@ -292,6 +293,9 @@ def _introduced_name(doc: Doc, m: re.Match[str]) -> tuple[int, int, str, str] | 
             bisect.insort(doc.person_positions, (s, known.name if known else name))
         return None
     title = phrase[:t_end].strip()
+    second = _second_of_two_people(phrase[:t_end])
+    if second is not None:  # "Federal Reserve Chairman Paul Volcker and Japanese Finance Minister Kiichi Miyazawa"
+        return s + second, e, strip_possessive(" ".join(name_words)), phrase[second:t_end].strip()
     return (
         s + (len(phrase[:t_end]) - len(phrase[:t_end].lstrip()) if title else 0),
         e,
@@ -300,11 +304,24 @@ def _introduced_name(doc: Doc, m: re.Match[str]) -> tuple[int, int, str, str] | 
     )
 
 
+def _second_of_two_people(title: str) -> int | None:
+    """Where the second title starts in "<title> <Name> and <title>" (the first person's title is not ours)."""
+    for m in reversed(list(re.finditer(r"\s(?:and|&)\s", title))):
+        before = title[: m.start()]
+        t_end = title_end(before)
+        names = before[t_end:].split()
+        if t_end and names and all(is_name_word(w) and w[:1].isupper() for w in names) and title_end(title[m.end() :]):
+            return m.end()
+    return None
+
+
 def _apposition_after(doc: Doc, end: int) -> tuple[int, int] | None:
     """The span of a title set off after a name: ", the Australian trade minister," / ", who is Mexico's ..."."""
     app = APPOSITION_AFTER.match(doc.masked, end, min(len(doc.masked), end + 110))
     if app is None or not title_end(app.group(1)) or app.group(1).split()[0].endswith("ing"):
         return None  # no title, or a clause ("speaking at a meeting of farm ministers")
+    if VERB_RE.search(app.group(1)):
+        return None  # "... Yasuhiro Nakasone, a Treasury spokesman said.": the spokesman speaks, not his title
     return app.start(1), app.end(1)
 
 

@@ -21,7 +21,8 @@ economist analyst executive officer manager deputy vice president-elect secretar
 prosecutor ayatollah cardinal archbishop bishop founder owner partner dealer trader banker strategist ceo
 coach dictator monarch speaker gen. lt. col. sen. rep. gov. adm. capt. sgt. prof. rev. ministers leaders
 treasurer undersecretary comptroller ombudsman regulator superintendent controller chairmen directors
-spokesmen officials economists analysts governors delegate delegates
+spokesmen officials economists analysts governors delegate delegates mp mps mep meps lawmaker lawmakers
+legislator legislators councillor councilor
 """.split()
 )
 TITLE_PHRASES = (

@@ -448,3 +448,35 @@ def test_a_news_agency_set_off_by_an_apposition_reports() -> None:
     [st] = attribute_statements(text)
     assert st.speaker == "The Iranian news agency IRNA"
     assert not any(a.startswith("country:") for a in st.affiliations)  # it reports; it is not Iran speaking
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "title", "party"),
+    [
+        ("Labour MP Jane Doyle criticised the decision.", "Jane Doyle", "Labour MP", "party:GB-LAB"),
+        ("Liberal Democrat MEP Tom Arden warned of delays.", "Tom Arden", "Liberal Democrat MEP", "party:GB-LD"),
+    ],
+)
+def test_a_party_member_of_parliament_is_a_titled_person(text: str, speaker: str, title: str, party: str) -> None:
+    [st] = attribute_statements(text)
+    assert (st.speaker, st.title, st.affiliations) == (speaker, title, (party,))
+
+
+def test_two_titled_people_joined_by_and_keep_their_own_titles() -> None:
+    text = (
+        "    Federal Reserve Chairman Paul Volcker and Japanese Finance Minister Kiichi Miyazawa met on Monday.\n"
+        "    Miyazawa said the dollar had fallen far enough."
+    )
+    st = only(attribute_statements(text), text, "the dollar had fallen far enough")
+    assert (st.speaker, st.title, st.affiliations) == ("Kiichi Miyazawa", "Japanese Finance Minister", ("country:JP",))
+
+
+def test_a_reporting_clause_after_a_name_is_no_title_of_that_name() -> None:
+    text = (
+        "    The secretary cancelled a trip because of the visit by Japanese Prime Minister Yasuhiro Nakasone, "
+        "a Treasury spokesman said.\n"
+        '    The spokesman, who asked not to be named, said, "I would not draw any conclusion from it at all."'
+    )
+    st = only(attribute_statements(text), text, "I would not draw any conclusion")
+    assert st.speaker == "The spokesman"  # not Nakasone
+    assert "country:JP" not in st.affiliations

@@ -201,3 +201,15 @@ def test_central_banks_and_government_bodies_speak_for_their_country(resolver: E
 def test_a_one_word_body_name_heading_another_name_is_not_that_body(resolver: EntityResolver) -> None:
     text = "Jay Moyo, general secretary of the Congress of Zambian Trade Unions, spoke after Congress voted."
     assert ids(resolver, text) == ["country:ZM", "gov:US-CONGRESS"]  # the second "Congress" only
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "talks with the Paris Club of creditor governments",
+        "Japan Airlines said profits rose",
+        "the Tokyo Stock Exchange",
+    ],
+)
+def test_a_place_heading_another_name_is_not_the_country(resolver: EntityResolver, text: str) -> None:
+    assert ids(resolver, text) == []
