@@ -393,7 +393,10 @@ def test_he_said_goes_to_the_person_named_last_by_surname() -> None:
 
 
 def test_a_lower_case_title_clause_run_into_the_name() -> None:
-    text = "Relations will get worse, director general of the Dutch Economics Ministry's trade division Frans Meerhof said."
+    text = (
+        "Relations will get worse, director general of the Dutch Economics Ministry's trade division "
+        "Frans Meerhof said."
+    )
     [st] = attribute_statements(text)
     assert (st.speaker, st.affiliations) == ("Frans Meerhof", ("country:NL",))
     assert st.title is not None and st.title.startswith("director general")
