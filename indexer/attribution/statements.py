@@ -15,6 +15,7 @@ from indexer.attribution.vocabulary import (
     BASE_OK_BEFORE,
     DETERMINERS_LOWER,
     GOVERNMENT_HEADS,
+    MEMBER_TITLES,
     NOT_A_PERSON_HEADS,
     PASSIVE_BEFORE,
     PORTFOLIO_WORDS,
@@ -290,8 +291,15 @@ def make_statement(
     return Statement(
         speaker=" ".join(speaker.split()),
         title=" ".join(title.split()) if title else None,
-        affiliations=affiliations,
+        affiliations=with_member_bodies(title, affiliations),
         start=start,
         end=end,
         verb=verb,
     )
+
+
+def with_member_bodies(title: str | None, affiliations: tuple[str, ...]) -> tuple[str, ...]:
+    """Add the body a title makes its holder a member of: an EU (EC) "Commissioner" sits on the Commission."""
+    words = set(re.findall(r"[a-z]+", (title or "").lower()))
+    extra = [body for word, parent, body in MEMBER_TITLES if word in words and parent in affiliations]
+    return (*affiliations, *(b for b in dict.fromkeys(extra) if b not in affiliations))

@@ -205,6 +205,11 @@ NEWS_HEADS = frozenset(
     "newspaper newspapers daily weekly magazine agency's radio television tv broadcaster paper tabloid".split()
 )
 NEWS_KIND = "news organisation"
+# (title word, body named with it, the body the title makes its holder a member of): "EC Trade Commissioner".
+MEMBER_TITLES: tuple[tuple[str, str, str], ...] = (
+    ("commissioner", "org:EU", "org:EC"),
+    ("commissioners", "org:EU", "org:EC"),
+)
 # Heads of speaker phrases that are documents or institutions: a later "he said" never refers to them.
 NOT_A_PERSON_HEADS = frozenset(
     """statement statements communique communiques report reports letter document study survey agency newspaper

@@ -483,3 +483,8 @@ def test_a_reporting_clause_after_a_name_is_no_title_of_that_name() -> None:
     st = only(attribute_statements(text), text, "I would not draw any conclusion")
     assert st.speaker == "The spokesman"  # not Nakasone
     assert "country:JP" not in st.affiliations
+
+
+def test_an_eu_commissioner_speaks_for_the_commission() -> None:
+    [st] = attribute_statements("EC Farm Commissioner Frans Andersen said the plan would cut surpluses.")
+    assert st.affiliations == ("org:EU", "org:EC")
