@@ -84,8 +84,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         weight, floor, ramp = args.show
         print(score(engine, cached, weight, floor, ramp, show=True))
         return
+    from search_api import boosts, question
+
     print("no boost          ", score(engine, cached, 0.0, 0.0, 0.0))
     print("ungated (weight 1)", score(engine, cached, 1.0, 0.0, 0.0))
+    implied = question.IMPLIED_PARTY
+    in_use = (engine.options.statement_weight, boosts.RELEVANCE_FLOOR, boosts.RELEVANCE_RAMP)
+    for value in (0.0, 0.5, implied, 1.0):  # what the story's implied country is worth (0: ignored)
+        question.IMPLIED_PARTY = value
+        print(f"implied party {value}{' (in use)' if value == implied else ''}", score(engine, cached, *in_use))
+    question.IMPLIED_PARTY = implied
     for weight in WEIGHTS:
         for floor in FLOORS:
             for ramp in RAMPS:
