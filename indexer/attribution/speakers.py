@@ -24,6 +24,7 @@ from indexer.attribution.vocabulary import (
     APPOSITION_AFTER,
     AUX_TAIL,
     CAP_STOP,
+    CLAUSE_PREPOSITIONS,
     CORPORATE,
     DETERMINERS,
     EARLIER_MENTION_WINDOW,
@@ -320,6 +321,8 @@ def _apposition_after(doc: Doc, end: int) -> tuple[int, int] | None:
     app = APPOSITION_AFTER.match(doc.masked, end, min(len(doc.masked), end + 110))
     if app is None or not title_end(app.group(1)) or app.group(1).split()[0].endswith("ing"):
         return None  # no title, or a clause ("speaking at a meeting of farm ministers")
+    if app.group(1).split()[0].lower() in CLAUSE_PREPOSITIONS:
+        return None  # "al-Chalabi, who is in Caracas for a meeting of the OPEC Fund Board of Governors": a place
     if VERB_RE.search(app.group(1)):
         return None  # "... Yasuhiro Nakasone, a Treasury spokesman said.": the spokesman speaks, not his title
     return app.start(1), app.end(1)

@@ -205,6 +205,8 @@ NEWS_HEADS = frozenset(
     "newspaper newspapers daily weekly magazine agency's radio television tv broadcaster paper tabloid".split()
 )
 NEWS_KIND = "news organisation"
+# Words that open a clause about where or how someone is, never a title: ", who is in Caracas for ...".
+CLAUSE_PREPOSITIONS = frozenset("in at on for from to with by of into near visiting".split())
 # (title word, body named with it, the body the title makes its holder a member of): "EC Trade Commissioner".
 MEMBER_TITLES: tuple[tuple[str, str, str], ...] = (
     ("commissioner", "org:EU", "org:EC"),

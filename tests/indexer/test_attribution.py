@@ -488,3 +488,13 @@ def test_a_reporting_clause_after_a_name_is_no_title_of_that_name() -> None:
 def test_an_eu_commissioner_speaks_for_the_commission() -> None:
     [st] = attribute_statements("EC Farm Commissioner Frans Andersen said the plan would cut surpluses.")
     assert st.affiliations == ("org:EU", "org:EC")
+
+
+def test_a_clause_saying_where_someone_is_gives_no_title_or_party() -> None:
+    text = (
+        "    OPEC has regained its role, acting OPEC Secretary General Fadhil al-Rawi said.\n"
+        '    "It has no choice but to defend the price of oil," said al-Rawi, who is in Caracas for a meeting of '
+        "the OPEC Fund Board of Governors."
+    )
+    st = only(attribute_statements(text), text, "no choice but to defend")
+    assert (st.speaker, st.affiliations) == ("Fadhil al-Rawi", ("org:OPEC",))  # not Venezuela
