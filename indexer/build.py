@@ -57,7 +57,7 @@ TITLE_WORDS = 32
 TITLE_TOKEN_ALLOWANCE = 96  # tokens kept free for a title of TITLE_WORDS words
 # Bump when splitting-independent analysis (entities, statements) changes: the next build re-analyses every
 # document, re-embedding only passages whose embedding text changed.
-ANALYSIS_VERSION = 6
+ANALYSIS_VERSION = 7
 
 
 @dataclass(frozen=True)

@@ -356,6 +356,8 @@ def _title_clause_before(doc: Doc, start: int) -> tuple[int, int] | None:
         words = words[1:]
     if not words or words[0] not in TITLE_HEADS or len(words) > 14 or not doc.masked[start - 1 : start].isspace():
         return None  # starts with a lower-case title word ("director", "head"), else no title
+    if VERB_RE.search(clause):  # "A spokesman said Niagara Mohawk had ...": a clause, not a title
+        return None
     offset = clause_start + len(clause) - len(clause.lstrip())
     return offset, start - 1
 
@@ -387,9 +389,11 @@ def speaker_before(doc: Doc, sent_start: int, verb_start: int) -> tuple[Speaker 
         if speaker is None or before is None:
             return None, "", stripped
         if speaker.kind != "named":  # "Kuwait, a target of Iranian anger, today rejected": the subject speaks
-            return speaker, "", stripped
+            speaks = speaker.kind in ("entity", "news") or bool(speaker.affiliations)
+            return (speaker if speaks else None), "", stripped
         title_text = app.group(1).strip()
-        if title_end(title_text) and not title_text.split()[0].endswith("ing"):  # "Steve Smith, the ... minister,"
+        first = title_text.split()[0]
+        if title_end(title_text) and not first.endswith("ing") and first.lower() not in CLAUSE_PREPOSITIONS:
             extra = affiliations_in(doc, a_lo, lo + app.end(1))
             person = register(doc, speaker.name, clean_title(title_text), extra, before[0])
             speaker = Speaker(person.name, person.title, tuple(person.affiliations), "named")

@@ -232,6 +232,8 @@ def resolve_pronoun(
     if PRONOUNS[pronoun] == "group":
         return None
     i = bisect.bisect_left(doc.person_positions, (pos, "")) - 1
+    while i >= 0 and names_no_person(doc.person_positions[i][1]):  # "she" is no "National Westminster Bank Plc"
+        i -= 1
     if i >= 0 and pos - doc.person_positions[i][0] < 600:
         person = doc.people.get(doc.person_positions[i][1]) or known_person(doc, doc.person_positions[i][1])
         if person:

@@ -216,7 +216,7 @@ MEMBER_TITLES: tuple[tuple[str, str, str], ...] = (
 NOT_A_PERSON_HEADS = frozenset(
     """statement statements communique communiques report reports letter document study survey agency newspaper
     ministry department government bank company commission committee council board office firm exchange
-    federation union treasury cabinet administration""".split()
+    federation union treasury cabinet administration corp corporation inc co ltd plc group""".split()
 )
 NEWS_AGENCY = re.compile(r"\b(?:news|press)\s+agency\b", re.IGNORECASE)
 # A possessive that dates a thing rather than owning it: "Today's statement from the Italian Treasury".
