@@ -503,6 +503,7 @@ def test_a_clause_saying_where_someone_is_gives_no_title_or_party() -> None:
 def test_she_is_never_a_company_named_just_before() -> None:
     text = (
         "    Mortgage rates fell, Jane Hollis of the Building Societies Association said.\n"
+        "    Rates have been falling all year.\n"
         "    Lenders such as National Westminster Bank Plc cut their rates on Monday.\n"
         '    "Everybody loves an under 10 pct mortgage," she said.'
     )
