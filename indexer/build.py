@@ -35,6 +35,7 @@ from indexer.documents import DEFAULT_MAX_FILE_BYTES, Document, SkippedSource, l
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
 from indexer.formats import decoding_notes
+from indexer.formats.pages import page_of
 from indexer.index_dir import (
     DATABASE,
     FAISS_FILE,
@@ -56,8 +57,9 @@ Log = Callable[[str], None]
 TITLE_WORDS = 32
 TITLE_TOKEN_ALLOWANCE = 96  # tokens kept free for a title of TITLE_WORDS words
 # Bump when splitting-independent analysis (entities, statements) changes: the next build re-analyses every
-# document, re-embedding only passages whose embedding text changed.
-ANALYSIS_VERSION = 3
+# document, re-embedding only passages whose embedding text changed. 4: documents' `published` and passages'
+# `page` columns (an old index gains them at its next build without re-embedding).
+ANALYSIS_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -483,6 +485,7 @@ def _analyse(doc: Document, passages: Sequence[Passage], resolver: EntityResolve
                 entity_names=names,
                 statements=[s.to_dict() for s in said],
                 title=doc.title,
+                page=page_of(doc.metadata, passage.start),
             )
         )
     return rows

@@ -19,7 +19,7 @@ import typer
 from pydantic_settings import BaseSettings
 
 from indexer.settings import BuildSettings, EncoderSettings
-from search_api.contract import DEFAULT_K, DEFAULT_MODE, MAX_K, Mode, SearchHit
+from search_api.contract import DEFAULT_K, DEFAULT_MODE, MAX_K, Mode, SearchHit, SearchRequest, Sort
 from search_api.settings import SearchSettings, ServerSettings
 from ui.settings import PageSettings
 
@@ -161,23 +161,48 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON answer (GET /search).")] = False,
     model: ModelOption = None,
     backend: BackendOption = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only documents published then or later (ISO 8601 date).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only documents published then or earlier (ISO 8601 date).")
+    ] = None,
+    sort: Annotated[
+        Sort, typer.Option("--sort", help="relevance, or date (the k best, newest first).", case_sensitive=False)
+    ] = Sort.RELEVANCE,
 ) -> None:
     """Search the index and print the best passages, the answering sentence highlighted."""
     from indexer.local_store import LocalStore as LoadedIndex
-    from search_api.contract import clean_query
-    from search_api.engine import SearchEngine
+    from search_api.engine import SearchEngine, SearchFilters
     from search_api.fusion import SearchOptions
+    from search_api.ordering import ordered
     from search_api.responses import search_response
 
-    question = clean_query(question)
+    asked = _search_request(question, k, mode, since, until, sort)
     settings = _settings(EncoderSettings, index=index, model=model, backend=backend)
     loaded = LoadedIndex(settings.index)
     engine = SearchEngine(loaded, _embedder(settings), SearchOptions.from_settings(SearchSettings()))
-    answer = search_response(engine.search(question, k=k, mode=mode), engine.resolver)
+    filters = SearchFilters(since=asked.since, until=asked.until)
+    found = ordered(engine.search(asked.query, k=k, mode=mode, filters=filters), asked.sort)
+    answer = search_response(found, engine.resolver)
     if as_json:
         typer.echo(answer.model_dump_json())
         return
     _print_hits(answer.results)
+
+
+def _search_request(
+    question: str, k: int, mode: Mode, since: str | None, until: str | None, sort: Sort
+) -> SearchRequest:
+    """The search as the API would take it, refused with the API's reason (one line) when invalid."""
+    from pydantic import ValidationError
+
+    try:
+        return SearchRequest(query=question, k=k, mode=mode, since=since, until=until, sort=sort)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValueError(f"{where + ': ' if where else ''}{first['msg'].removeprefix('Value error, ')}") from None
 
 
 def _print_hits(hits: list[SearchHit]) -> None:
@@ -191,6 +216,9 @@ def _print_hits(hits: list[SearchHit]) -> None:
         header = Text(f"{hit.rank}. {hit.score:.3f}  {hit.title}", style="bold")
         if hit.section:
             header.append(f"  · {hit.section}", style="dim")
+        where = ", ".join(part for part in (hit.published, f"page {hit.page}" if hit.page else None) if part)
+        if where:
+            header.append(f"  ({where})", style="dim")
         console.print(header)
         speakers = ", ".join(
             s.speaker + (f" ({', '.join(s.affiliation_names)})" if s.affiliation_names else "") for s in hit.speakers
