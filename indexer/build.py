@@ -43,8 +43,10 @@ from indexer.index_dir import (
     MANIFEST,
     IndexStoreError,
     build_lock,
+    build_sources,
     new_build_dir,
     publish,
+    removed_ids,
     resolve_build,
 )
 from indexer.lexical import LEXICAL_VERSION, write_lexical_index
@@ -148,8 +150,10 @@ def build_index(
     timings: dict[str, float] = {}
     with build_lock(index_dir, wait_s=wait_s):
         tick = time.perf_counter()
-        loaded = load_documents(list(sources), max_file_bytes=max_file_bytes, follow_links=follow_links)
-        documents = loaded.documents
+        read_from = build_sources(index_dir, sources)  # with the documents added while serving (indexer.changes)
+        loaded = load_documents(read_from, max_file_bytes=max_file_bytes, follow_links=follow_links)
+        removed = removed_ids(index_dir)
+        documents = [doc for doc in loaded.documents if doc.doc_id not in removed]
         timings["load"] = time.perf_counter() - tick
         for note in decoding_notes(documents):
             log(note)
