@@ -315,6 +315,43 @@ class ReloadResult(_Answer):
     detail: str
 
 
+MAX_DOCUMENT_ID_CHARS = 500
+
+
+class DocumentIn(BaseModel):
+    """The JSON body of POST /documents: one document to add (or replace, when its id exists)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: str = Field(min_length=1, max_length=MAX_DOCUMENT_ID_CHARS, description="The document's id.")
+    title: str | None = Field(None, max_length=2000, description="Its title; default: its first heading, or id.")
+    text: str = Field(min_length=1, description="The document's text.")
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Any JSON fields; `date` or `published` is read as its date."
+    )
+
+
+class IndexedDocument(_Answer):
+    doc_id: str
+    title: str
+    passages: int
+
+
+class SkippedFile(_Answer):
+    source: str = Field(description="The file name (or file:line).")
+    reason: str
+
+
+class ChangeResult(_Answer):
+    """What POST or DELETE /documents changed; the change is searchable when the answer arrives."""
+
+    indexed: list[IndexedDocument] = []
+    removed: list[str] = []
+    skipped: list[SkippedFile] = Field([], description="Files that were not indexed, and why.")
+    build: str | None = Field(None, description="The build published and now served; null when none was needed.")
+    took_ms: float
+
+
 class FieldError(_Answer):
     loc: list[str | int] = Field(description="Where the bad value is, e.g. ['body', 'k'].")
     msg: str = Field(description="What is wrong with it.")
