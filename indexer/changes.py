@@ -111,7 +111,7 @@ def add_record(
     doc_id = str(record["id"])
     digest = hashlib.sha256(doc_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{_safe_name(doc_id)[:80]}-{digest}.jsonl"
+        path = Path(folder) / f"{_safe_name(doc_id)[:80]}-{digest}.jsonl"  # unique per id, readable
         path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
         return add_files(index_dir, [(path.name, path)], embedder, wait_s=wait_s, log=log)
 
@@ -233,10 +233,13 @@ def _added_dir(index_dir: Path) -> Path:
 
 
 def _safe_name(name: str) -> str:
-    """A file name that cannot leave the folder or hide: the last path part, odd characters replaced."""
+    """A file name that cannot leave the folder or hide: the last path part, odd characters replaced (a name
+    with nothing usable left becomes ``file-<hash>`` with its suffix)."""
     base = _SAFE_NAME_RE.sub("_", Path(name.replace("\\", "/")).name).lstrip("._")
-    if not base:
-        raise ValueError(f"{name!r} is not a usable file name: give the file a name such as report.pdf")
+    if not base.strip("_"):
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        suffix = _SAFE_NAME_RE.sub("", Path(name).suffix)
+        base = f"file-{digest}{suffix if len(suffix) > 1 else ''}"
     return base[:200]
 
 

@@ -141,7 +141,13 @@ ENTITY_HELP = "Only passages about this country or organisation (id or name)."
 SINCE_HELP = f"Only documents published then or later: {DATE_FORMAT_HELP}. Undated documents are left out."
 UNTIL_HELP = f"Only documents published then or earlier (a date includes its whole day): {DATE_FORMAT_HELP}."
 SORT_HELP = "relevance (best first) or date (the k most relevant passages, newest first, undated last)."
-DATE_SCHEMA: dict[str, Any] = {"maxLength": 40}
+#: What `clean_date` accepts, for the OpenAPI schema (documented only: a day the calendar lacks, such as
+#: 2026-02-30, matches it and is refused with a message).
+DATE_SCHEMA: dict[str, Any] = {
+    "maxLength": 40,
+    "pattern": r"^\s*(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+    r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?)?\s*$",
+}
 
 
 class SearchRequest(BaseModel):
@@ -155,8 +161,8 @@ class SearchRequest(BaseModel):
     doc_id: FilterText = Field(None, description=DOC_HELP, json_schema_extra=FILTER_SCHEMA)
     speaker: FilterText = Field(None, description=SPEAKER_HELP, json_schema_extra=FILTER_SCHEMA)
     entity: FilterText = Field(None, description=ENTITY_HELP, json_schema_extra=FILTER_SCHEMA)
-    since: DateText = Field(None, description=SINCE_HELP, json_schema_extra=DATE_SCHEMA)
-    until: DateText = Field(None, description=UNTIL_HELP, json_schema_extra=DATE_SCHEMA)
+    since: DateText = Field(None, max_length=40, description=SINCE_HELP, json_schema_extra=DATE_SCHEMA)
+    until: DateText = Field(None, max_length=40, description=UNTIL_HELP, json_schema_extra=DATE_SCHEMA)
     sort: Annotated[Sort, Field(strict=False)] = Field(Sort.RELEVANCE, description=SORT_HELP)
 
     @model_validator(mode="after")
@@ -178,8 +184,8 @@ class SearchParams(BaseModel):
     entity: str | None = Field(
         None, max_length=MAX_FILTER_CHARS, description=ENTITY_HELP, json_schema_extra=FILTER_SCHEMA
     )
-    since: str | None = Field(None, max_length=40, description=SINCE_HELP)
-    until: str | None = Field(None, max_length=40, description=UNTIL_HELP)
+    since: str | None = Field(None, max_length=40, description=SINCE_HELP, json_schema_extra=DATE_SCHEMA)
+    until: str | None = Field(None, max_length=40, description=UNTIL_HELP, json_schema_extra=DATE_SCHEMA)
     sort: Sort = Field(Sort.RELEVANCE, description=SORT_HELP)
 
     def to_request(self) -> SearchRequest:

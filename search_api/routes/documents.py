@@ -16,6 +16,7 @@ from fastapi import Path as PathParam
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexer.changes import ChangeReport, UnknownDocumentError, add_files, add_record, remove_documents
 from indexer.store import BuildLockedError, IndexMissingError, IndexStoreError
@@ -37,7 +38,9 @@ UPLOAD_BODY: dict[str, Any] = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+                    "properties": {
+                        "files": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"}}
+                    },
                     "required": ["files"],
                 }
             },
@@ -106,7 +109,12 @@ async def delete_document(
 
 async def _save_uploads(request: Request, folder: Path) -> list[tuple[str, Path]]:
     """The uploaded files written to `folder`, each with the name it was sent under."""
-    form = await request.form(max_files=100)
+    try:
+        form = await request.form(max_files=100)
+    except StarletteHTTPException as err:  # malformed multipart: Starlette says 400
+        raise HTTPException(
+            422, detail=f"the multipart body cannot be read ({err.detail}): send the files in a field named 'files'"
+        ) from None
     uploads = [item for item in form.getlist("files") if isinstance(item, UploadFile)]
     if not uploads:
         raise HTTPException(422, detail="no file in the form: send the files in a multipart field named 'files'")
