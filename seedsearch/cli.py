@@ -232,6 +232,64 @@ def _print_hits(hits: list[SearchHit]) -> None:
         console.print()
 
 
+WaitOption = Annotated[
+    float, typer.Option("--wait", help="Seconds to wait for a running build of the index (changes queue).")
+]
+
+
+@app.command()
+@clean_errors
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="Files (or folders of them) to add; same name replaces.")],
+    index: IndexOption = None,
+    model: ModelOption = None,
+    backend: BackendOption = None,
+    wait: WaitOption = 120.0,
+) -> None:
+    """Add documents to the published index: only they are embedded; running servers pick the change up."""
+    from indexer.changes import add_files
+    from indexer.documents import SUPPORTED_SUFFIXES
+
+    files: list[tuple[str, Path]] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            files.extend((p.name, p) for p in found)
+        elif path.is_file():
+            files.append((path.name, path))
+        else:
+            raise fail(f"{path} is not a file or folder: check the path")
+    settings = _settings(EncoderSettings, index=index, model=model, backend=backend)
+    report = add_files(settings.index, files, _embedder(settings), wait_s=wait, log=lambda m: typer.echo(m, err=True))
+    for skipped in report.skipped:
+        typer.echo(skipped.report_line(), err=True)
+    for document in report.indexed:
+        typer.echo(f"indexed {document.doc_id}: {document.title} ({document.passages} passages)")
+    if not report.indexed:
+        raise fail("nothing was indexed")
+    typer.echo(f"{settings.index}: published build {report.build} in {report.seconds:.1f} s")
+
+
+@app.command()
+@clean_errors
+def remove(
+    doc_ids: Annotated[list[str], typer.Argument(help="Ids of the documents to remove (see `seedsearch search`).")],
+    index: IndexOption = None,
+    model: ModelOption = None,
+    backend: BackendOption = None,
+    wait: WaitOption = 120.0,
+) -> None:
+    """Remove documents from the published index and from its later builds."""
+    from indexer.changes import UnknownDocumentError, remove_documents
+
+    settings = _settings(EncoderSettings, index=index, model=model, backend=backend)
+    try:
+        report = remove_documents(settings.index, doc_ids, _embedder(settings), wait_s=wait)
+    except UnknownDocumentError as err:
+        raise fail(f"no document {err.args[0]!r} in {settings.index}: nothing was removed") from None
+    typer.echo(f"{settings.index}: removed {', '.join(report.removed)}; published build {report.build}")
+
+
 @app.command()
 @clean_errors
 def serve(
