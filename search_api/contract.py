@@ -322,6 +322,8 @@ class ReloadResult(_Answer):
 
 
 MAX_DOCUMENT_ID_CHARS = 500
+#: The files POST /documents reads (as a build does); the page offers these.
+UPLOAD_SUFFIXES: tuple[str, ...] = (".pdf", ".html", ".htm", ".docx", ".txt", ".md", ".jsonl")
 
 
 class DocumentIn(BaseModel):

@@ -26,6 +26,7 @@ from search_api.contract import (
 )
 from ui.client import ApiClient, ApiError, ApiUnreachable
 from ui.render import PAGE_CSS, card_html, context_html
+from ui.upload import upload_section
 
 EXAMPLES: tuple[str, ...] = (
     "What did Poland say?",
@@ -432,6 +433,8 @@ def render(client: ApiClient) -> None:
         _filters(facets)
         st.divider()
         _index_panel(client, health, stats)
+        if isinstance(health, Health):
+            upload_section(client)
 
 
 def main() -> None:
