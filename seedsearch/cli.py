@@ -292,6 +292,37 @@ def remove(
 
 @app.command()
 @clean_errors
+def watch(
+    source: Annotated[list[Path], typer.Option("--source", help="Folders (or files) to keep indexed (repeatable).")],
+    index: IndexOption = None,
+    model: ModelOption = None,
+    backend: BackendOption = None,
+    device: DeviceOption = None,
+    debounce: Annotated[
+        float, typer.Option("--debounce", min=0.05, help="Seconds without a change before a build starts.")
+    ] = 1.0,
+) -> None:
+    """Keep the index in step with folders: an incremental build after each burst of file changes (Ctrl-C stops)."""
+    import signal
+    import threading
+
+    from indexer.watch import watch as watch_sources
+
+    settings = _settings(BuildSettings, source=source, index=index, model=model, backend=backend, device=device)
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    typer.echo(f"watching {', '.join(map(str, settings.source))} for {settings.index} (Ctrl-C stops)", err=True)
+    watch_sources(
+        settings.source, settings.index, _embedder(settings), stop=stop, debounce_s=debounce,
+        log=lambda message: typer.echo(message, err=True), max_tokens=settings.passage_max_tokens,
+        min_tokens=settings.passage_min_tokens, max_file_bytes=settings.max_file_bytes,
+        index_kind=settings.index_kind,
+    )
+
+
+@app.command()
+@clean_errors
 def serve(
     index: IndexOption = None,
     host: Annotated[str | None, typer.Option("--host", help="Address to bind; 127.0.0.1 by default.")] = None,
