@@ -70,7 +70,9 @@ async def add_documents(request: Request, holder: HolderDep, settings: ServerSet
             report = await _change(holder, lambda: add_files(holder.index_dir, files, holder.embedder, wait_s=wait))
     elif kind == "application/json":
         document = _document(await request.body())
-        record = {**document.metadata, "id": document.id, "text": document.text}
+        reserved = ("_id", "id", "text", "title")  # the loader reads these fields of a record
+        record = {key: value for key, value in document.metadata.items() if key not in reserved}
+        record.update(id=document.id, text=document.text)
         if document.title:
             record["title"] = document.title
         report = await _change(holder, lambda: add_record(holder.index_dir, record, holder.embedder, wait_s=wait))

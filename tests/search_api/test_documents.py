@@ -52,7 +52,7 @@ def test_upload_pdf_and_html_then_delete(keyed: TestClient) -> None:
 
 def test_json_document_with_a_date(keyed: TestClient) -> None:
     document = {"id": "memo/7", "title": "Memo", "text": "Beekeepers reported a record honey harvest.",
-                "metadata": {"date": "2026-11-02", "author": "Ana"}}
+                "metadata": {"date": "2026-11-02", "author": "Ana", "_id": "hijack"}}
     response = keyed.post("/documents", json=document, headers=HEADERS)
     assert response.status_code == 200, response.text
     assert response.json()["indexed"] == [{"doc_id": "memo/7", "title": "Memo", "passages": 1}]
