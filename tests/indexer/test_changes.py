@@ -69,3 +69,24 @@ def test_remove_takes_a_document_out_for_good(fake_index: Path) -> None:
     assert "cocoa.txt" in ids(fake_index)
     with pytest.raises(UnknownDocumentError):
         remove_documents(fake_index, ["no-such-document"], embedder)
+
+
+def test_concurrent_additions_queue_and_none_is_lost(fake_index: Path) -> None:
+    import threading
+
+    embedder = FakeEmbedder(dimension=32)
+    errors: list[BaseException] = []
+
+    def add(number: int) -> None:
+        try:
+            add_record(fake_index, {"id": f"n{number}", "text": f"Note number {number} about tides."}, embedder)
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert {f"n{n}" for n in range(6)} <= ids(fake_index)
