@@ -21,7 +21,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ from indexer.index_dir import (
 _SAFE_NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
 _PROCESS_LOCK = threading.Lock()  # threads of one server queue here before the (per-process) file lock
 
-Log = Any
+Log = Callable[[str], None] | None
 
 
 class ChangeError(IndexStoreError):
@@ -93,7 +93,7 @@ def add_files(
                 shutil.copyfile(path, target)
                 staged.append(target)
             documents, skipped = _load(staged)
-            report = _publish_change(index_dir, previous, embedder, documents, set(), log)
+            report = _publish_change(index_dir, previous, embedder, documents, set(), log, started)
             sources = {d.source for d in documents}
             for path in staged:
                 if str(path) in sources or any(s.startswith(f"{path}:") for s in sources):
@@ -131,7 +131,7 @@ def remove_documents(
         missing = [d for d in doc_ids if d not in known]
         if missing:
             raise UnknownDocumentError(missing[0])
-        report = _publish_change(index_dir, previous, embedder, [], set(doc_ids), log)
+        report = _publish_change(index_dir, previous, embedder, [], set(doc_ids), log, started)
         _drop_added_files(index_dir, set(doc_ids))
         _remember_removed(index_dir, set(doc_ids))
     return ChangeReport(removed=list(doc_ids), build=report, seconds=time.perf_counter() - started)
@@ -144,6 +144,7 @@ def _publish_change(
     documents: Sequence[Document],
     removed: set[str],
     log: Log,
+    started: float,
 ) -> str | None:
     """Publish the previous build with `documents` added (or replaced) and `removed` ids left out."""
     from indexer.build import _manifest, _write_build, sources_checksum
@@ -163,8 +164,7 @@ def _publish_change(
             build_dir, everything, previous, embedder, settings, manifest.vector_index.kind, False, {}, say
         )
         sources = [Path(s) for s in manifest.extra.get("sources", [])]
-        new = _manifest(embedder, written, sources_checksum(everything), settings, manifest.skipped, sources,
-                        time.perf_counter())
+        new = _manifest(embedder, written, sources_checksum(everything), settings, manifest.skipped, sources, started)
         (build_dir / MANIFEST).write_text(new.to_json(), encoding="utf-8")
         return publish(index_dir, build_dir).name
     except BaseException:
