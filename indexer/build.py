@@ -35,6 +35,7 @@ from indexer.documents import DEFAULT_MAX_FILE_BYTES, Document, SkippedSource, l
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
 from indexer.formats import decoding_notes
+from indexer.formats.pages import page_of
 from indexer.index_dir import (
     DATABASE,
     FAISS_FILE,
@@ -42,8 +43,10 @@ from indexer.index_dir import (
     MANIFEST,
     IndexStoreError,
     build_lock,
+    build_sources,
     new_build_dir,
     publish,
+    removed_ids,
     resolve_build,
 )
 from indexer.lexical import LEXICAL_VERSION, write_lexical_index
@@ -56,8 +59,9 @@ Log = Callable[[str], None]
 TITLE_WORDS = 32
 TITLE_TOKEN_ALLOWANCE = 96  # tokens kept free for a title of TITLE_WORDS words
 # Bump when splitting-independent analysis (entities, statements) changes: the next build re-analyses every
-# document, re-embedding only passages whose embedding text changed.
-ANALYSIS_VERSION = 7
+# document, re-embedding only passages whose embedding text changed. 8: documents' `published` and passages'
+# `page` columns (an old index gains them at its next build without re-embedding) and the attribution rules of 7.
+ANALYSIS_VERSION = 8
 
 
 @dataclass(frozen=True)
@@ -146,8 +150,10 @@ def build_index(
     timings: dict[str, float] = {}
     with build_lock(index_dir, wait_s=wait_s):
         tick = time.perf_counter()
-        loaded = load_documents(list(sources), max_file_bytes=max_file_bytes, follow_links=follow_links)
-        documents = loaded.documents
+        read_from = build_sources(index_dir, sources)  # with the documents added while serving (indexer.changes)
+        loaded = load_documents(read_from, max_file_bytes=max_file_bytes, follow_links=follow_links)
+        removed = removed_ids(index_dir)
+        documents = [doc for doc in loaded.documents if doc.doc_id not in removed]
         timings["load"] = time.perf_counter() - tick
         for note in decoding_notes(documents):
             log(note)
@@ -483,6 +489,7 @@ def _analyse(doc: Document, passages: Sequence[Passage], resolver: EntityResolve
                 entity_names=names,
                 statements=[s.to_dict() for s in said],
                 title=doc.title,
+                page=page_of(doc.metadata, passage.start),
             )
         )
     return rows

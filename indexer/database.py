@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from indexer.formats.dates import sort_key
 from indexer.index_dir import IndexCorruptError
 from indexer.lexical import LexicalRow
 from indexer.passages import Passage
@@ -24,8 +25,11 @@ CREATE TABLE documents (
     text TEXT NOT NULL,
     metadata TEXT NOT NULL,
     source TEXT NOT NULL,
-    content_hash TEXT NOT NULL
+    content_hash TEXT NOT NULL,
+    published TEXT,
+    published_key TEXT
 );
+CREATE INDEX documents_by_date ON documents(published_key);
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY,
     doc_id TEXT NOT NULL REFERENCES documents(doc_id),
@@ -35,7 +39,8 @@ CREATE TABLE passages (
     end_char INTEGER NOT NULL,
     text TEXT NOT NULL,
     entities TEXT NOT NULL DEFAULT '[]',
-    statements TEXT NOT NULL DEFAULT '[]'
+    statements TEXT NOT NULL DEFAULT '[]',
+    page INTEGER
 );
 CREATE INDEX passages_by_doc ON passages(doc_id, position);
 CREATE TABLE passage_speakers (passage_id INTEGER NOT NULL, speaker TEXT NOT NULL COLLATE NOCASE);
@@ -55,6 +60,7 @@ class PassageRow:
     entity_names: Sequence[str] = ()
     statements: Sequence[dict[str, Any]] = ()
     title: str = ""
+    page: int | None = None
 
 
 def create_database(path: Path) -> sqlite3.Connection:
@@ -76,24 +82,37 @@ DocumentRow = tuple[str, str, str, dict[str, Any], str, str]
 
 
 def insert_documents(conn: sqlite3.Connection, documents: Iterable[DocumentRow]) -> None:
-    """Insert (doc_id, title, text, metadata, source, content_hash) tuples."""
+    """Insert (doc_id, title, text, metadata, source, content_hash) tuples; `published` comes from the metadata."""
     conn.executemany(
-        "INSERT INTO documents(doc_id, title, text, metadata, source, content_hash) VALUES (?, ?, ?, ?, ?, ?)",
-        ((d, t, x, json.dumps(m, ensure_ascii=False), s, h) for d, t, x, m, s, h in documents),
+        "INSERT INTO documents(doc_id, title, text, metadata, source, content_hash, published, published_key)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (d, t, x, json.dumps(m, ensure_ascii=False), s, h, *_published(m))
+            for d, t, x, m, s, h in documents
+        ),
     )
+
+
+def _published(metadata: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The document's `published` date as stored in its metadata, and as a sortable UTC key."""
+    value = metadata.get("published")
+    if not isinstance(value, str):
+        return None, None
+    key = sort_key(value)
+    return (value, key) if key else (None, None)
 
 
 
 def insert_passages(conn: sqlite3.Connection, rows: Sequence[PassageRow]) -> None:
     """Insert passages with their statements, speakers and entities."""
     conn.executemany(
-        "INSERT INTO passages(id, doc_id, position, section, start_char, end_char, text, entities, statements)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO passages(id, doc_id, position, section, start_char, end_char, text, entities, statements, page)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             (
                 r.id, r.passage.doc_id, r.passage.position, r.passage.section, r.passage.start, r.passage.end,
                 r.passage.text,
-                json.dumps(list(r.entities)), json.dumps(list(r.statements), ensure_ascii=False),
+                json.dumps(list(r.entities)), json.dumps(list(r.statements), ensure_ascii=False), r.page,
             )
             for r in rows
         ),

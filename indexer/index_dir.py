@@ -21,10 +21,11 @@ built index is never visible and a killed build leaves the published one as it w
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -37,6 +38,8 @@ IDS = "ids.npy"
 FAISS_FILE = "vectors.faiss"
 CURRENT = "current"
 BUILDS = "builds"
+ADDED = "added"  # documents added while serving (indexer.changes); every build of the index reads them
+REMOVED = "removed.json"  # ids removed while serving; every later build leaves them out
 LOCK = ".lock"
 LOCK_HOLDER = ".lock.holder"
 SERVING = ".serving"
@@ -266,3 +269,19 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def build_sources(index_dir: Path, sources: Sequence[Path]) -> list[Path]:
+    """The sources a build of `index_dir` reads: its added documents first (they win over a same id), then
+    `sources`."""
+    added = index_dir / ADDED
+    return [added, *sources] if added.is_dir() and any(added.iterdir()) else list(sources)
+
+
+def removed_ids(index_dir: Path) -> set[str]:
+    """Ids removed from the index while it served, which later builds leave out."""
+    try:
+        value = json.loads((index_dir / REMOVED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {str(item) for item in value} if isinstance(value, list) else set()

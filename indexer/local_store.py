@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from indexer.formats.dates import filter_bounds
 from indexer.index_dir import DATABASE, FAISS_FILE, IDS, LEXICAL, VECTORS, IndexCorruptError, resolve_build
 from indexer.lexical import LexicalIndex, LexicalIndexError
 from indexer.manifest import Manifest
@@ -63,7 +64,8 @@ class LocalStore:
     # --- filters --------------------------------------------------------------------------------------
 
     def _allowed_ids(self, where: PassageFilter) -> tuple[int, ...]:
-        found = self.database.filter_ids(where.doc_id, where.speaker, where.entity_ids)
+        dates = filter_bounds(where.since, where.until)
+        found = self.database.filter_ids(where.doc_id, where.speaker, where.entity_ids, dates)
         return tuple(found or ())
 
     # --- dense ----------------------------------------------------------------------------------------

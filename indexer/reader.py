@@ -33,6 +33,8 @@ class StoredPassage:
     text: str
     entities: tuple[str, ...]
     statements: tuple[dict[str, Any], ...]
+    page: int | None = None  # 1-based, for documents with pages (PDF)
+    published: str | None = None  # the document's date, ISO 8601
 
     # Derived once per passage and kept with it in the store's cache: every search that meets the passage again
     # would otherwise parse them again.
@@ -76,6 +78,7 @@ class PassageStore:
             conn = self._conn()
             self.document_count = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
             self.passage_count = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+            self.has_dates = "published_key" in _columns(conn, "documents")
         except sqlite3.Error as err:
             raise IndexCorruptError(
                 f"{path} is not a readable seedsearch database ({err}): rebuild with `seedsearch build --full`."
@@ -105,11 +108,7 @@ class PassageStore:
         for start in range(0, len(missing), 500):
             chunk = missing[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._conn().execute(
-                "SELECT p.id, p.doc_id, d.title, p.position, p.section, p.start_char, p.end_char, p.text,"
-                f" p.entities, p.statements FROM passages p JOIN documents d USING (doc_id) WHERE p.id IN ({marks})",
-                chunk,
-            )
+            rows = self._conn().execute(f"{self._select} WHERE p.id IN ({marks})", chunk)
             for row in rows:
                 found[row[0]] = cache[row[0]] = _passage(row)
         return found
@@ -123,10 +122,39 @@ class PassageStore:
             found.update(self._conn().execute(f"SELECT id, doc_id FROM passages WHERE id IN ({marks})", chunk))
         return found
 
-    def filter_ids(self, doc_id: str | None, speaker: str | None, entity_ids: Sequence[str]) -> list[int] | None:
-        """Passage ids allowed by the filters, or None when no filter is set."""
+    @property
+    def _select(self) -> str:
+        """The columns of a `StoredPassage`; a database built before pages and dates were stored has neither."""
+        extra = "p.page, d.published" if self.has_dates else "NULL, NULL"
+        return (
+            "SELECT p.id, p.doc_id, d.title, p.position, p.section, p.start_char, p.end_char, p.text,"
+            f" p.entities, p.statements, {extra} FROM passages p JOIN documents d USING (doc_id)"
+        )
+
+    def filter_ids(
+        self,
+        doc_id: str | None,
+        speaker: str | None,
+        entity_ids: Sequence[str],
+        published: tuple[str | None, str | None] = (None, None),
+    ) -> list[int] | None:
+        """Passage ids allowed by the filters, or None when no filter is set.
+
+        `published` is a [low, high) range of `indexer.formats.dates.sort_key` values; documents without a date
+        never pass a date filter (nor do any in a database built before dates were stored).
+        """
         clauses: list[str] = []
         params: list[Any] = []
+        low, high = published
+        if low is not None or high is not None:
+            if not self.has_dates:
+                return []
+            bounds = [("published_key >= ?", low), ("published_key < ?", high)]
+            kept = [(sql, value) for sql, value in bounds if value is not None]
+            clauses.append(
+                "doc_id IN (SELECT doc_id FROM documents WHERE " + " AND ".join(sql for sql, _ in kept) + ")"
+            )
+            params.extend(value for _, value in kept)
         if doc_id is not None:
             clauses.append("id IN (SELECT id FROM passages WHERE doc_id = ?)")
             params.append(doc_id)
@@ -159,9 +187,7 @@ class PassageStore:
         if row is None:
             return []
         rows = self._conn().execute(
-            "SELECT p.id, p.doc_id, d.title, p.position, p.section, p.start_char, p.end_char, p.text,"
-            " p.entities, p.statements FROM passages p JOIN documents d USING (doc_id)"
-            " WHERE p.doc_id = ? AND p.position BETWEEN ? AND ? ORDER BY p.position",
+            f"{self._select} WHERE p.doc_id = ? AND p.position BETWEEN ? AND ? ORDER BY p.position",
             (row[0], row[1] - window, row[1] + window),
         )
         return [_passage(r) for r in rows]
@@ -198,5 +224,10 @@ class PassageStore:
 def _passage(row: Sequence[Any]) -> StoredPassage:
     return StoredPassage(
         id=row[0], doc_id=row[1], title=row[2], position=row[3], section=row[4], start=row[5], end=row[6],
-        text=row[7], entities=tuple(json.loads(row[8])), statements=tuple(json.loads(row[9])),
+        text=row[7], entities=tuple(json.loads(row[8])), statements=tuple(json.loads(row[9])), page=row[10],
+        published=row[11],
     )
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}

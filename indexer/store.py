@@ -60,10 +60,15 @@ class PassageFilter:
     doc_id: str | None = None
     speaker: str | None = None
     entity_ids: tuple[str, ...] = ()
+    since: str | None = None  # ISO 8601 date or date-time: documents published then or later
+    until: str | None = None  # ISO 8601: published then or earlier (a date includes its whole day)
 
     @property
     def is_empty(self) -> bool:
-        return self.doc_id is None and self.speaker is None and not self.entity_ids
+        return (
+            self.doc_id is None and self.speaker is None and not self.entity_ids
+            and self.since is None and self.until is None
+        )
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from indexer.settings import EncoderSettings
 from search_api.errors import add_error_handlers
 from search_api.fusion import SearchOptions
 from search_api.middleware import ApiKeyGate, BodyLimit, NoStore
-from search_api.routes import admin, index, search
+from search_api.routes import admin, documents, index, search
 from search_api.service import IndexHolder
 from search_api.settings import SearchSettings, ServerSettings
 
@@ -60,7 +60,7 @@ def create_app(
     app.state.server_settings = server
     add_middleware(app, server)
     add_error_handlers(app)
-    routers = (search.router, index.router, admin.router)
+    routers = (search.router, index.router, admin.router, documents.router)
     for routes in routers:
         app.include_router(routes)
     # FastAPI keeps included routers as branches of the app's router; the 405 handler looks through these.
@@ -68,9 +68,14 @@ def create_app(
     return app
 
 
+UPLOAD_PATHS = ("/documents",)  # POST /documents takes files: its own, larger body limit
+
+
 def add_middleware(app: FastAPI, server: ServerSettings) -> None:
     """Body limit innermost, then the key gate, CORS, and no-store outermost (every answer, gates' included)."""
-    app.add_middleware(BodyLimit, limit=server.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, limit=server.max_body_bytes, upload_limit=server.max_upload_bytes, upload_paths=UPLOAD_PATHS
+    )
     if server.api_key is not None:
         app.add_middleware(ApiKeyGate, api_key=server.api_key)
     if server.cors_origins:  # outside the gate, so that preflight requests are answered before the key is asked

@@ -7,11 +7,12 @@ page can import it without pulling in the search stack.
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 
 class Mode(StrEnum):
@@ -78,8 +79,46 @@ def whole_number(value: Any) -> Any:
     return value
 
 
+DATE_FORMAT_HELP = "an ISO 8601 date or date-time such as 2026-03-01 or 2026-03-01T14:30:00Z"
+
+
+class Sort(StrEnum):
+    """The order of hits: best first, or the most relevant `k` newest first (undated last)."""
+
+    RELEVANCE = "relevance"
+    DATE = "date"
+
+
+def clean_date(value: str | None) -> str | None:
+    """Trim a `since`/`until` value and refuse what is not an ISO 8601 date or date-time; empty means none."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or len(value) < 10:
+        raise ValueError(f"{value[:40]!r} is not a date: give {DATE_FORMAT_HELP}")
+    return value
+
+
+def date_order(since: str | None, until: str | None) -> None:
+    """Refuse a `since` after `until` (compared in UTC; a time without a zone is UTC)."""
+    if since is None or until is None:
+        return
+    low, high = (_utc(dt.datetime.fromisoformat(v)) for v in (since, until))
+    if low > high and not (len(until) == 10 and low.date() == high.date()):
+        raise ValueError(f"since ({since}) is after until ({until}): swap them or widen the range")
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
+
+
 QueryText = Annotated[str, AfterValidator(clean_query)]
 FilterText = Annotated[str | None, AfterValidator(clean_filter)]
+DateText = Annotated[str | None, AfterValidator(clean_date)]
 WholeNumber = Annotated[int, BeforeValidator(whole_number)]
 
 _QUERY_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
@@ -99,6 +138,16 @@ MODE_HELP = "hybrid (dense + lexical), dense or lexical."
 DOC_HELP = "Only passages of this document (an id from GET /facets)."
 SPEAKER_HELP = "Only passages where this speaker is quoted (a name from GET /facets)."
 ENTITY_HELP = "Only passages about this country or organisation (id or name)."
+SINCE_HELP = f"Only documents published then or later: {DATE_FORMAT_HELP}. Undated documents are left out."
+UNTIL_HELP = f"Only documents published then or earlier (a date includes its whole day): {DATE_FORMAT_HELP}."
+SORT_HELP = "relevance (best first) or date (the k most relevant passages, newest first, undated last)."
+#: What `clean_date` accepts, for the OpenAPI schema (documented only: a day the calendar lacks, such as
+#: 2026-02-30, matches it and is refused with a message).
+DATE_SCHEMA: dict[str, Any] = {
+    "maxLength": 40,
+    "pattern": r"^\s*(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+    r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?)?\s*$",
+}
 
 
 class SearchRequest(BaseModel):
@@ -112,6 +161,14 @@ class SearchRequest(BaseModel):
     doc_id: FilterText = Field(None, description=DOC_HELP, json_schema_extra=FILTER_SCHEMA)
     speaker: FilterText = Field(None, description=SPEAKER_HELP, json_schema_extra=FILTER_SCHEMA)
     entity: FilterText = Field(None, description=ENTITY_HELP, json_schema_extra=FILTER_SCHEMA)
+    since: DateText = Field(None, max_length=40, description=SINCE_HELP, json_schema_extra=DATE_SCHEMA)
+    until: DateText = Field(None, max_length=40, description=UNTIL_HELP, json_schema_extra=DATE_SCHEMA)
+    sort: Annotated[Sort, Field(strict=False)] = Field(Sort.RELEVANCE, description=SORT_HELP)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> SearchRequest:
+        date_order(self.since, self.until)
+        return self
 
 
 class SearchParams(BaseModel):
@@ -127,11 +184,15 @@ class SearchParams(BaseModel):
     entity: str | None = Field(
         None, max_length=MAX_FILTER_CHARS, description=ENTITY_HELP, json_schema_extra=FILTER_SCHEMA
     )
+    since: str | None = Field(None, max_length=40, description=SINCE_HELP, json_schema_extra=DATE_SCHEMA)
+    until: str | None = Field(None, max_length=40, description=UNTIL_HELP, json_schema_extra=DATE_SCHEMA)
+    sort: Sort = Field(Sort.RELEVANCE, description=SORT_HELP)
 
     def to_request(self) -> SearchRequest:
         """The same search as a POST body (raises `pydantic.ValidationError` with the reason when invalid)."""
         return SearchRequest(
-            query=self.q, k=self.k, mode=self.mode, doc_id=self.doc_id, speaker=self.speaker, entity=self.entity
+            query=self.q, k=self.k, mode=self.mode, doc_id=self.doc_id, speaker=self.speaker, entity=self.entity,
+            since=self.since, until=self.until, sort=self.sort,
         )
 
 
@@ -181,6 +242,8 @@ class SearchHit(_Answer):
     speakers: list[Speaker] = []
     entities: list[EntityRef] = []
     why: Why | None = Field(None, description="Present when the hit was lifted because the asked party speaks.")
+    page: int | None = Field(None, description="The 1-based page the passage starts on (PDFs), else null.")
+    published: str | None = Field(None, description="The document's publication date (ISO 8601), when known.")
 
 
 class SearchResponse(_Answer):
@@ -256,6 +319,45 @@ class ReloadResult(_Answer):
     reloaded: bool
     build: str | None
     detail: str
+
+
+MAX_DOCUMENT_ID_CHARS = 500
+#: The files POST /documents reads (as a build does); the page offers these.
+UPLOAD_SUFFIXES: tuple[str, ...] = (".pdf", ".html", ".htm", ".docx", ".txt", ".md", ".jsonl")
+
+
+class DocumentIn(BaseModel):
+    """The JSON body of POST /documents: one document to add (or replace, when its id exists)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    id: str = Field(min_length=1, max_length=MAX_DOCUMENT_ID_CHARS, description="The document's id.")
+    title: str | None = Field(None, max_length=2000, description="Its title; default: its first heading, or id.")
+    text: str = Field(min_length=1, description="The document's text.")
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Any JSON fields; `date` or `published` is read as its date."
+    )
+
+
+class IndexedDocument(_Answer):
+    doc_id: str
+    title: str
+    passages: int
+
+
+class SkippedFile(_Answer):
+    source: str = Field(description="The file name (or file:line).")
+    reason: str
+
+
+class ChangeResult(_Answer):
+    """What POST or DELETE /documents changed; the change is searchable when the answer arrives."""
+
+    indexed: list[IndexedDocument] = []
+    removed: list[str] = []
+    skipped: list[SkippedFile] = Field([], description="Files that were not indexed, and why.")
+    build: str | None = Field(None, description="The build published and now served; null when none was needed.")
+    took_ms: float
 
 
 class FieldError(_Answer):

@@ -39,6 +39,8 @@ class SearchFilters:
     doc_id: str | None = None
     speaker: str | None = None
     entity: str | None = None
+    since: str | None = None
+    until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class SearchEngine:
 
     def _passage_filter(self, filters: SearchFilters) -> PassageFilter:
         entity_ids = tuple(self._entity_ids(filters.entity)) if filters.entity else ()
-        return PassageFilter(filters.doc_id, filters.speaker, entity_ids)
+        return PassageFilter(filters.doc_id, filters.speaker, entity_ids, filters.since, filters.until)
 
     def _entity_ids(self, name_or_id: str) -> list[str]:
         try:

@@ -21,17 +21,23 @@ class BodyLimit:
     that says so, never an error from half-way through parsing it.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, upload_limit: int | None = None, upload_paths: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = upload_limit or limit
+        self.upload_paths = upload_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope.get("path") in self.upload_paths
+        limit = self.upload_limit if upload else self.limit
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._too_large(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(send, upload)
             return
         chunks: list[bytes] = []
         seen = 0
@@ -41,8 +47,8 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             seen += len(chunk)
-            if seen > self.limit:
-                await self._too_large(send)
+            if seen > limit:
+                await self._too_large(send, upload)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -58,10 +64,14 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, send: Send) -> None:
-        response = JSONResponse(
-            {"detail": f"the request body is larger than {self.limit} bytes: send a shorter query"}, status_code=413
+    async def _too_large(self, send: Send, upload: bool = False) -> None:
+        detail = (
+            f"the upload is larger than {self.upload_limit} bytes: send fewer or smaller files, or raise "
+            "SEEDSEARCH_MAX_UPLOAD_BYTES on the server"
+            if upload
+            else f"the request body is larger than {self.limit} bytes: send a shorter query"
         )
+        response = JSONResponse({"detail": detail}, status_code=413)
         await response({"type": "http"}, _empty_receive, send)
 
 

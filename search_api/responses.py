@@ -44,6 +44,8 @@ def search_hit(hit: Hit, resolver: EntityResolver) -> contract.SearchHit:
         speakers=list(speakers.values()),
         entities=[contract.EntityRef(id=e, name=entity_name(resolver, e)) for e in passage.entities],
         why=_why(hit),
+        page=passage.page,
+        published=passage.published,
     )
 
 

@@ -48,6 +48,12 @@ class ServerSettings(BaseSettings):
     api_key: str | None = Field(None, description="When set, every endpoint but /health needs X-API-Key.")
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(64_000, ge=1024)
+    max_upload_bytes: int = Field(
+        50 * 1024 * 1024, ge=1024, description="Body limit of POST /documents (file uploads), apart from the rest."
+    )
+    change_wait_s: float = Field(
+        120.0, ge=0, description="How long an added or removed document waits for a running build before a 503."
+    )
     reload_interval_s: float = Field(1.0, gt=0, description="How often the server looks for a newer build.")
 
     @field_validator("api_key")

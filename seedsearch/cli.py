@@ -19,7 +19,7 @@ import typer
 from pydantic_settings import BaseSettings
 
 from indexer.settings import BuildSettings, EncoderSettings
-from search_api.contract import DEFAULT_K, DEFAULT_MODE, MAX_K, Mode, SearchHit
+from search_api.contract import DEFAULT_K, DEFAULT_MODE, MAX_K, Mode, SearchHit, SearchRequest, Sort
 from search_api.settings import SearchSettings, ServerSettings
 from ui.settings import PageSettings
 
@@ -161,23 +161,48 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON answer (GET /search).")] = False,
     model: ModelOption = None,
     backend: BackendOption = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only documents published then or later (ISO 8601 date).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only documents published then or earlier (ISO 8601 date).")
+    ] = None,
+    sort: Annotated[
+        Sort, typer.Option("--sort", help="relevance, or date (the k best, newest first).", case_sensitive=False)
+    ] = Sort.RELEVANCE,
 ) -> None:
     """Search the index and print the best passages, the answering sentence highlighted."""
     from indexer.local_store import LocalStore as LoadedIndex
-    from search_api.contract import clean_query
-    from search_api.engine import SearchEngine
+    from search_api.engine import SearchEngine, SearchFilters
     from search_api.fusion import SearchOptions
+    from search_api.ordering import ordered
     from search_api.responses import search_response
 
-    question = clean_query(question)
+    asked = _search_request(question, k, mode, since, until, sort)
     settings = _settings(EncoderSettings, index=index, model=model, backend=backend)
     loaded = LoadedIndex(settings.index)
     engine = SearchEngine(loaded, _embedder(settings), SearchOptions.from_settings(SearchSettings()))
-    answer = search_response(engine.search(question, k=k, mode=mode), engine.resolver)
+    filters = SearchFilters(since=asked.since, until=asked.until)
+    found = ordered(engine.search(asked.query, k=k, mode=mode, filters=filters), asked.sort)
+    answer = search_response(found, engine.resolver)
     if as_json:
         typer.echo(answer.model_dump_json())
         return
     _print_hits(answer.results)
+
+
+def _search_request(
+    question: str, k: int, mode: Mode, since: str | None, until: str | None, sort: Sort
+) -> SearchRequest:
+    """The search as the API would take it, refused with the API's reason (one line) when invalid."""
+    from pydantic import ValidationError
+
+    try:
+        return SearchRequest(query=question, k=k, mode=mode, since=since, until=until, sort=sort)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValueError(f"{where + ': ' if where else ''}{first['msg'].removeprefix('Value error, ')}") from None
 
 
 def _print_hits(hits: list[SearchHit]) -> None:
@@ -191,6 +216,9 @@ def _print_hits(hits: list[SearchHit]) -> None:
         header = Text(f"{hit.rank}. {hit.score:.3f}  {hit.title}", style="bold")
         if hit.section:
             header.append(f"  · {hit.section}", style="dim")
+        where = ", ".join(part for part in (hit.published, f"page {hit.page}" if hit.page else None) if part)
+        if where:
+            header.append(f"  ({where})", style="dim")
         console.print(header)
         speakers = ", ".join(
             s.speaker + (f" ({', '.join(s.affiliation_names)})" if s.affiliation_names else "") for s in hit.speakers
@@ -202,6 +230,95 @@ def _print_hits(hits: list[SearchHit]) -> None:
             body.stylize("bold yellow", span.start, span.end)
         console.print(Text("   ").append(body))
         console.print()
+
+
+WaitOption = Annotated[
+    float, typer.Option("--wait", help="Seconds to wait for a running build of the index (changes queue).")
+]
+
+
+@app.command()
+@clean_errors
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="Files (or folders of them) to add; same name replaces.")],
+    index: IndexOption = None,
+    model: ModelOption = None,
+    backend: BackendOption = None,
+    wait: WaitOption = 120.0,
+) -> None:
+    """Add documents to the published index: only they are embedded; running servers pick the change up."""
+    from indexer.changes import add_files
+    from indexer.documents import SUPPORTED_SUFFIXES
+
+    files: list[tuple[str, Path]] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            files.extend((p.name, p) for p in found)
+        elif path.is_file():
+            files.append((path.name, path))
+        else:
+            raise fail(f"{path} is not a file or folder: check the path")
+    settings = _settings(EncoderSettings, index=index, model=model, backend=backend)
+    report = add_files(settings.index, files, _embedder(settings), wait_s=wait, log=lambda m: typer.echo(m, err=True))
+    for skipped in report.skipped:
+        typer.echo(skipped.report_line(), err=True)
+    for document in report.indexed:
+        typer.echo(f"indexed {document.doc_id}: {document.title} ({document.passages} passages)")
+    if not report.indexed:
+        raise fail("nothing was indexed")
+    typer.echo(f"{settings.index}: published build {report.build} in {report.seconds:.1f} s")
+
+
+@app.command()
+@clean_errors
+def remove(
+    doc_ids: Annotated[list[str], typer.Argument(help="Ids of the documents to remove (see `seedsearch search`).")],
+    index: IndexOption = None,
+    model: ModelOption = None,
+    backend: BackendOption = None,
+    wait: WaitOption = 120.0,
+) -> None:
+    """Remove documents from the published index and from its later builds."""
+    from indexer.changes import UnknownDocumentError, remove_documents
+
+    settings = _settings(EncoderSettings, index=index, model=model, backend=backend)
+    try:
+        report = remove_documents(settings.index, doc_ids, _embedder(settings), wait_s=wait)
+    except UnknownDocumentError as err:
+        raise fail(f"no document {err.args[0]!r} in {settings.index}: nothing was removed") from None
+    typer.echo(f"{settings.index}: removed {', '.join(report.removed)}; published build {report.build}")
+
+
+@app.command()
+@clean_errors
+def watch(
+    source: Annotated[list[Path], typer.Option("--source", help="Folders (or files) to keep indexed (repeatable).")],
+    index: IndexOption = None,
+    model: ModelOption = None,
+    backend: BackendOption = None,
+    device: DeviceOption = None,
+    debounce: Annotated[
+        float, typer.Option("--debounce", min=0.05, help="Seconds without a change before a build starts.")
+    ] = 1.0,
+) -> None:
+    """Keep the index in step with folders: an incremental build after each burst of file changes (Ctrl-C stops)."""
+    import signal
+    import threading
+
+    from indexer.watch import watch as watch_sources
+
+    settings = _settings(BuildSettings, source=source, index=index, model=model, backend=backend, device=device)
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    typer.echo(f"watching {', '.join(map(str, settings.source))} for {settings.index} (Ctrl-C stops)", err=True)
+    watch_sources(
+        settings.source, settings.index, _embedder(settings), stop=stop, debounce_s=debounce,
+        log=lambda message: typer.echo(message, err=True), max_tokens=settings.passage_max_tokens,
+        min_tokens=settings.passage_min_tokens, max_file_bytes=settings.max_file_bytes,
+        index_kind=settings.index_kind,
+    )
 
 
 @app.command()

@@ -8,7 +8,7 @@ what the page needs to tell the user what to do.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from search_api.contract import (
     API_KEY_HEADER,
+    ChangeResult,
     Context,
     Facets,
     Health,
@@ -162,6 +163,12 @@ class ApiClient:
         """``POST /search``; a 422 becomes :class:`ApiError` with the API's explanation."""
         body = request.model_dump(mode="json")
         return self._get(SearchResponse, "POST", "/search", json=body)
+
+    def add_documents(self, files: Sequence[tuple[str, bytes]], api_key: str) -> ChangeResult:
+        """``POST /documents`` with these (name, bytes) files, sent with `api_key` (changes need the key)."""
+        parts = [("files", (name, data, "application/octet-stream")) for name, data in files]
+        headers = {API_KEY_HEADER: api_key}
+        return self._get(ChangeResult, "POST", "/documents", files=parts, headers=headers, timeout=300)
 
     def context(self, passage_id: int, window: int = 1) -> Context:
         """``GET /passages/{id}/context``: the hit and ``window`` passages each side."""

@@ -20,17 +20,20 @@ from search_api.contract import (
     Mode,
     SearchRequest,
     SearchResponse,
+    Sort,
     Stats,
     Unavailable,
 )
 from ui.client import ApiClient, ApiError, ApiUnreachable
 from ui.render import PAGE_CSS, card_html, context_html
+from ui.upload import upload_section
 
 EXAMPLES: tuple[str, ...] = (
     "What did Poland say?",
     "Who commands Nato forces in Europe?",
     "What does Moscow want from a peace deal?",
 )
+SORTS: tuple[str, ...] = tuple(sort.value for sort in Sort)
 FIRST_VISIT_TITLES = 5
 START_API = "seedsearch serve --index index/"
 BUILD_INDEX = "seedsearch build --source seeds/ --index index/"
@@ -40,6 +43,7 @@ MODE_HELP = (
 
 # Session-state keys.
 Q_INPUT, QUERY, MODE, K, DOC, SPEAKER, ENTITY = "q_input", "query", "mode", "k", "doc", "speaker", "entity"
+SINCE, UNTIL, SORT = "since", "until", "sort"
 _INIT, _FORCE, _MEMO = "_ss_init", "_ss_force", "_ss_memo"
 
 
@@ -66,6 +70,10 @@ def _init_state() -> None:
     state[DOC] = params.get("doc", "")
     state[SPEAKER] = params.get("speaker", "")
     state[ENTITY] = params.get("entity", "")
+    state[SINCE] = params.get("since", "")
+    state[UNTIL] = params.get("until", "")
+    sort = params.get("sort", Sort.RELEVANCE.value)
+    state[SORT] = sort if sort in SORTS else Sort.RELEVANCE.value
     state[_FORCE] = False
     state[_INIT] = True
 
@@ -80,6 +88,9 @@ def _sync_url() -> None:
         "doc": state[DOC],
         "speaker": state[SPEAKER],
         "entity": state[ENTITY],
+        "since": state[SINCE],
+        "until": state[UNTIL],
+        "sort": state[SORT] if state[SORT] != Sort.RELEVANCE else "",
     }
     wanted = {key: value for key, value in wanted.items() if value}
     if st.query_params.to_dict() != wanted:
@@ -102,7 +113,7 @@ def _retry() -> None:
 
 
 def _clear_filters() -> None:
-    for key in (DOC, SPEAKER, ENTITY):
+    for key in (DOC, SPEAKER, ENTITY, SINCE, UNTIL):
         st.session_state[key] = ""
 
 
@@ -116,6 +127,9 @@ def _request() -> SearchRequest:
         doc_id=state[DOC] or None,
         speaker=state[SPEAKER] or None,
         entity=state[ENTITY] or None,
+        since=state[SINCE].strip() or None,
+        until=state[UNTIL].strip() or None,
+        sort=Sort(state[SORT]),
     )
 
 
@@ -184,8 +198,20 @@ def _filters(facets: Facets | None) -> None:
         key=ENTITY,
         format_func=lambda v: names.get(v, v) if v else ("Any country" if countries_only else "Any"),
     )
-    if any(st.session_state[key] for key in (DOC, SPEAKER, ENTITY)):
+    _date_filters()
+    if any(st.session_state[key] for key in (DOC, SPEAKER, ENTITY, SINCE, UNTIL)):
         st.button("Clear filters", on_click=_clear_filters, icon=":material/filter_alt_off:")
+
+
+def _date_filters() -> None:
+    """Published since / until (ISO dates, checked by the API) and the order of the results."""
+    since, until = st.columns(2)
+    since.text_input("Published since", key=SINCE, placeholder="2026-01-01", help="An ISO 8601 date or date-time.")
+    until.text_input("Published until", key=UNTIL, placeholder="2026-12-31", help="A date includes its whole day.")
+    st.radio(
+        "Order", SORTS, key=SORT, horizontal=True, format_func=str.capitalize,
+        help="Relevance, or date: the most relevant results, newest first.",
+    )
 
 
 def _index_panel(client: ApiClient, health: Health | Unavailable | None, stats: Stats | None) -> None:
@@ -285,6 +311,8 @@ def _active_filters(request: SearchRequest, facets: Facets | None) -> str:
         parts.append(f"speaker {request.speaker}")
     if request.entity:
         parts.append(f"country {names.get(request.entity, request.entity)}")
+    if request.since or request.until:
+        parts.append(f"published {request.since or '…'} to {request.until or '…'}")
     return ", ".join(parts)
 
 
@@ -405,6 +433,8 @@ def render(client: ApiClient) -> None:
         _filters(facets)
         st.divider()
         _index_panel(client, health, stats)
+        if isinstance(health, Health):
+            upload_section(client)
 
 
 def main() -> None:

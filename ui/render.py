@@ -113,7 +113,7 @@ def card_html(hit: SearchHit, top_score: float) -> str:
         '<div class="ss-card">'
         '<div class="ss-head">'
         f'<span class="ss-rank">{hit.rank}</span>'
-        f'<div class="ss-where"><span class="ss-title">{escape_text(hit.title)}</span>{section}</div>'
+        f'<div class="ss-where"><span class="ss-title">{escape_text(hit.title)}</span>{section}{where_html(hit)}</div>'
         f'<div class="ss-score" title="score {hit.score:.4f}, relative to the best result">'
         f'<div class="ss-bar"><div class="ss-fill" style="width:{fraction * 100:.0f}%"></div></div>'
         f'<span class="ss-num">{hit.score:.3f}</span></div>'
@@ -123,6 +123,14 @@ def card_html(hit: SearchHit, top_score: float) -> str:
         f'<div class="ss-text">{highlight_html(hit.text, hit.highlights)}</div>'
         "</div>"
     )
+
+
+def where_html(hit: SearchHit) -> str:
+    """The document's date and, for a PDF, the page the passage is on; empty when neither is known."""
+    parts = [part for part in (hit.published, f"page {hit.page}" if hit.page else None) if part]
+    if not parts:
+        return ""
+    return f'<span class="ss-meta">{escape_text(" · ".join(parts))}</span>'
 
 
 def why_label(why: Why) -> str:
@@ -167,6 +175,7 @@ PAGE_CSS = """
 .ss-where { flex: 1 1 14rem; min-width: 0; line-height: 1.25; }
 .ss-title { font-weight: 600; overflow-wrap: anywhere; }
 .ss-section { display: block; font-size: .85rem; opacity: .7; }
+.ss-meta { display: block; font-size: .8rem; opacity: .6; }
 .ss-score { flex: 0 0 auto; display: flex; align-items: center; gap: .4rem; }
 .ss-bar { width: 5.5rem; height: .45rem; border-radius: .25rem; background: rgba(128,128,128,.22);
   overflow: hidden; }

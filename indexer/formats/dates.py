@@ -108,3 +108,46 @@ def published(record: Mapping[str, Any], text: str) -> dict[str, str]:
     """``{"published": ISO date}`` from a record's date fields, else from a dateline in its text; else empty."""
     iso = from_fields(record) or from_dateline(text)
     return {"published": iso} if iso else {}
+
+
+def sort_key(iso: str | None) -> str | None:
+    """An ISO 8601 date or date-time as ``YYYY-MM-DDTHH:MM:SS`` in UTC, which sorts and compares as text.
+
+    A date is its midnight; a date-time without a zone is taken as UTC. None when `iso` is not ISO 8601.
+    """
+    moment = _moment(iso)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") if moment is not None else None
+
+
+def filter_bounds(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    """The `sort_key` range [low, high) that `since` and `until` (ISO dates or date-times) allow.
+
+    `until` as a date includes that whole day; as a date-time it includes that second.
+    """
+    low = sort_key(since)
+    high_moment = _moment(until)
+    high = None
+    if high_moment is not None and until is not None:
+        step = dt.timedelta(days=1) if _is_date(until) else dt.timedelta(seconds=1)
+        high = (high_moment + step).strftime("%Y-%m-%dT%H:%M:%S")
+    return low, high
+
+
+def _is_date(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _moment(iso: str | None) -> dt.datetime | None:
+    if not iso:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(iso.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=0)

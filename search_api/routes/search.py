@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from search_api import contract
 from search_api.deps import KEYED, EngineDep, errors
 from search_api.engine import SearchEngine, SearchFilters, UnknownFilterError
+from search_api.ordering import ordered
 from search_api.responses import search_response
 
 router = APIRouter(tags=["search"], dependencies=KEYED)
@@ -43,9 +44,9 @@ def run_search(engine: SearchEngine, search: contract.SearchRequest) -> Response
     in another thread hop; `response_model` still documents the shape.
     """
     refuse_unknown_filters(engine, search)
-    filters = SearchFilters(search.doc_id, search.speaker, search.entity)
+    filters = SearchFilters(search.doc_id, search.speaker, search.entity, search.since, search.until)
     try:
-        result = engine.search(search.query, k=search.k, mode=search.mode, filters=filters)
+        result = ordered(engine.search(search.query, k=search.k, mode=search.mode, filters=filters), search.sort)
     except UnknownFilterError as err:
         raise HTTPException(422, detail=str(err)) from err
     answer = search_response(result, engine.resolver)

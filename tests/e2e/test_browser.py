@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -21,6 +22,7 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 POLAND = "What did Poland say?"
 RESULT_TIMEOUT_MS = 60_000
+SEARCH_BOX = ".st-key-q_input input"  # the page has other text inputs (dates, the upload key)
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def open_page(browser: Any, servers: Servers, dialogs: list[str]) -> Iterator[Ca
         page = context.new_page()
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         page.goto(servers.page_url + (f"/?q={quote_plus(query)}" if query else "/"))
-        page.locator('[data-testid="stTextInput"] input').wait_for(timeout=RESULT_TIMEOUT_MS)
+        page.locator(SEARCH_BOX).wait_for(timeout=RESULT_TIMEOUT_MS)
         return page
 
     yield _open
@@ -44,7 +46,7 @@ def open_page(browser: Any, servers: Servers, dialogs: list[str]) -> Iterator[Ca
 
 def ask(page: Any, question: str) -> Any:
     """Type a question, press Enter, and return the first result card once it shows."""
-    box = page.locator('[data-testid="stTextInput"] input')
+    box = page.locator(SEARCH_BOX)
     box.fill(question)
     box.press("Enter")
     page.wait_for_function(
@@ -100,7 +102,7 @@ def test_shared_link_runs_the_search_at_phone_width(open_page: Callable[..., Any
     first = page.locator(".ss-card").first
     first.wait_for(timeout=RESULT_TIMEOUT_MS)
     assert "Donald Tusk" in first.inner_text()
-    assert page.locator('[data-testid="stTextInput"] input').input_value() == POLAND
+    assert page.locator(SEARCH_BOX).input_value() == POLAND
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page scrolls sideways at phone width ({width}px)"
     screenshot(page, "search-390x844.png")
@@ -117,4 +119,26 @@ def test_markup_in_a_document_is_shown_as_text(open_page: Callable[..., Any], di
     assert "*these stars*" in text and "[this link](javascript:alert(1))" in text
     assert card.locator("script, img, a").count() == 0
     page.wait_for_timeout(1000)  # an injected handler would have fired by now
+    assert dialogs == []
+
+
+def test_a_file_uploaded_through_the_page_is_found(
+    open_page: Callable[..., Any], dialogs: list[str], tmp_path: Path
+) -> None:
+    from tests.e2e.harness import API_KEY
+    from tests.indexer.formats.fixtures import html_page
+
+    upload = tmp_path / "puffins.html"
+    upload.write_text(
+        html_page("Puffin colony counted", ["Wardens counted eleven thousand puffin burrows on the island cliffs."]),
+        encoding="utf-8",
+    )
+    page = open_page(DESKTOP)
+    page.get_by_text("Add documents").click()
+    page.locator(".st-key-upload_key input").fill(API_KEY)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
+    page.get_by_role("button", name="Add to the index").click()
+    page.get_by_text("Added “Puffin colony counted”").wait_for(timeout=RESULT_TIMEOUT_MS)
+    first = ask(page, "How many puffin burrows did the wardens count?")
+    assert "Puffin colony counted" in first.inner_text()
     assert dialogs == []

@@ -18,7 +18,7 @@ from search_api.contract import MAX_METADATA_DEPTH
 from search_api.settings import ServerSettings
 
 FIELDS = {"rank", "score", "passage_id", "doc_id", "title", "section", "text", "start", "end", "highlights",
-          "speakers", "entities", "why"}
+          "speakers", "entities", "why", "page", "published"}
 
 
 def make_client(index_dir: Path, **settings: object) -> TestClient:

@@ -59,6 +59,9 @@ def test_search_posts_the_request_and_reads_typed_hits() -> None:
         "doc_id": None,
         "speaker": "Donald Tusk",
         "entity": None,
+        "since": None,
+        "until": None,
+        "sort": "relevance",
     }
     assert response.took_ms == 4.2
     (hit,) = response.results

@@ -177,3 +177,12 @@ def test_context_marks_the_hit_and_shows_each_section_once() -> None:
     assert out.count("Intro") == 1 and out.count("Next") == 1
     assert '<div class="ss-ctx-p ss-ctx-hit">the <mark>&lt;hit&gt;</mark></div>' in out
     assert visible_text(out).index("before") < visible_text(out).index("after")
+
+
+def test_cards_show_the_date_and_the_pdf_page() -> None:
+    from search_api.contract import SearchHit
+    from ui.render import card_html
+
+    base = {"rank": 1, "score": 0.5, "passage_id": 1, "doc_id": "r.pdf", "title": "Report", "text": "Text."}
+    assert "2026-03-14 · page 3" in card_html(SearchHit(**base, published="2026-03-14", page=3), 0.5)
+    assert "ss-meta" not in card_html(SearchHit(**base), 0.5)
