@@ -25,7 +25,7 @@ On disk, inside the build folder (`lexical/`): `rows.npy` (passage id of each ro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,12 +131,13 @@ class LexicalIndex:
         entity_names: Sequence[str],
         limit: int,
         allowed_rows: npt.NDArray[np.bool_] | None = None,
-        also: Sequence[int] = (),
+        also: Sequence[int] | Callable[[], Sequence[int]] = (),
     ) -> LexicalHits:
         """The `limit` best passages for `terms` (query words, unstemmed) and the asked entities' names.
 
         `also` are passage ids whose scores are wanted whatever their rank (the dense candidates), so the
-        caller never runs the query twice. Passages outside `allowed_rows` score nothing. Only passages sharing
+        caller never runs the query twice; a function giving them is called once the scores are summed (a hybrid
+        search encodes its question meanwhile). Passages outside `allowed_rows` score nothing. Only passages sharing
         a word with the question are returned, as with FTS5.
         """
         stems = [stem(t) for t in dict.fromkeys(terms)][:MAX_QUERY_TERMS]
@@ -149,7 +150,7 @@ class LexicalIndex:
         matched = np.flatnonzero(scores > 0)
         if len(matched) > limit:
             matched = matched[np.argpartition(-scores[matched], limit - 1)[:limit]]
-        rows = np.union1d(matched, self.rows_of(also))
+        rows = np.union1d(matched, self.rows_of(also() if callable(also) else also))
         rows = rows[scores[rows] > 0]
         if not len(rows):
             return LexicalHits({}, {})
@@ -167,8 +168,9 @@ def _load_field(folder: Path, name: str) -> _Field:
     field = _Field(
         vocab={str(k): int(v) for k, v in vocab.items()},
         indptr=np.load(folder / f"{name}.indptr.npy", allow_pickle=False),
-        indices=np.load(folder / f"{name}.indices.npy", mmap_mode="r", allow_pickle=False),
-        data=np.load(folder / f"{name}.data.npy", mmap_mode="r", allow_pickle=False),
+        # plain views of the mapped files: slicing a np.memmap builds a memmap object per slice (~10 us each)
+        indices=np.asarray(np.load(folder / f"{name}.indices.npy", mmap_mode="r", allow_pickle=False)),
+        data=np.asarray(np.load(folder / f"{name}.data.npy", mmap_mode="r", allow_pickle=False)),
         rows=rows,
     )
     columns = len(field.indptr) - 1
