@@ -162,7 +162,8 @@ def in_process(index_dir: Path, rounds: int) -> tuple[dict[str, list[float]], di
 # --------------------------------------------------------------------------- the lexical side of a build
 
 
-def _rows(build_dir: Path) -> tuple[list[Any], list[tuple[str, str]]]:
+def lexical_inputs(conn: sqlite3.Connection) -> tuple[list[Any], list[tuple[str, str]]]:
+    """What a build gives the lexical writer: every passage's row and every document's text."""
     from indexer.database import lexical_documents, lexical_rows
     from indexer.entities import EntityResolver
 
@@ -174,9 +175,13 @@ def _rows(build_dir: Path) -> tuple[list[Any], list[tuple[str, str]]]:
         except KeyError:
             return ""
 
+    return list(lexical_rows(conn, name)), lexical_documents(conn)
+
+
+def _rows(build_dir: Path) -> tuple[list[Any], list[tuple[str, str]]]:
     conn = sqlite3.connect(f"file:{build_dir / 'passages.sqlite'}?mode=ro", uri=True)
     try:
-        return list(lexical_rows(conn, name)), lexical_documents(conn)
+        return lexical_inputs(conn)
     finally:
         conn.close()
 

@@ -47,6 +47,15 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]
 
 
+@dataclass(frozen=True)
+class Bm25:
+    """How term weights are computed at build time: BM25's k1 and b, and FTS5's or Lucene's idf."""
+
+    k1: float = K1
+    b: float = B
+    idf: str = "fts5"
+
+
 class LexicalIndexError(RuntimeError):
     """The lexical files of a build are missing or damaged."""
 
@@ -186,7 +195,9 @@ def _load_field(folder: Path, name: str) -> _Field:
     return field
 
 
-def write_lexical_index(folder: Path, passages: Sequence[LexicalRow], documents: Sequence[tuple[str, str]]) -> None:
+def write_lexical_index(
+    folder: Path, passages: Sequence[LexicalRow], documents: Sequence[tuple[str, str]], scoring: Bm25 = Bm25()
+) -> None:
     """Index passages (sorted by id here) and documents ((doc_id, title and text)) into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     ordered = sorted(passages, key=lambda p: p.passage_id)
@@ -197,9 +208,9 @@ def write_lexical_index(folder: Path, passages: Sequence[LexicalRow], documents:
     np.save(folder / "rows.npy", np.asarray([p.passage_id for p in ordered], dtype=np.int64), allow_pickle=False)
     np.save(folder / "doc_rows.npy", np.asarray([doc_row[p.doc_id] for p in ordered], dtype=np.int32),
             allow_pickle=False)
-    _write_field(folder, "body", [analyse(p.body) for p in ordered])
-    _write_field(folder, "extra", [analyse(p.extra) for p in ordered])
-    _write_field(folder, "documents", [analyse(text) for _, text in documents])
+    _write_field(folder, "body", [analyse(p.body) for p in ordered], scoring)
+    _write_field(folder, "extra", [analyse(p.extra) for p in ordered], scoring)
+    _write_field(folder, "documents", [analyse(text) for _, text in documents], scoring)
 
 
 def _with_fts5_idf(data: npt.NDArray[np.float64], indptr: IntArray, rows: int) -> FloatArray:
@@ -217,17 +228,19 @@ def _with_fts5_idf(data: npt.NDArray[np.float64], indptr: IntArray, rows: int) -
     return (data * factor).astype(np.float32)
 
 
-def _write_field(folder: Path, name: str, corpus: list[list[str]]) -> None:
+def _write_field(folder: Path, name: str, corpus: list[list[str]], scoring: Bm25) -> None:
     """BM25 contributions of every (stem, row) computed by bm25s, saved as a CSC matrix."""
     vocab: dict[str, Any]
     if any(corpus):
-        model = bm25s.BM25(k1=K1, b=B, method="lucene")
+        model = bm25s.BM25(k1=scoring.k1, b=scoring.b, method="lucene")
         model.index(corpus, show_progress=False)
         # bm25s skips "" (added for empty rows, with no column behind it); no stem is ever ""
         vocab = {str(k): int(v) for k, v in model.vocab_dict.items() if k != ""}
         indptr = np.asarray(model.scores["indptr"], dtype=np.int64)
         indices = np.asarray(model.scores["indices"], dtype=np.int32)
-        data = _with_fts5_idf(np.asarray(model.scores["data"], dtype=np.float64), indptr, len(corpus))
+        data = np.asarray(model.scores["data"], dtype=np.float32)
+        if scoring.idf == "fts5":
+            data = _with_fts5_idf(data.astype(np.float64), indptr, len(corpus))
     else:  # nothing to index in this field (no entities at all, say): an empty matrix
         vocab, indptr = {}, np.zeros(1, dtype=np.int64)
         indices, data = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
