@@ -2,8 +2,10 @@
 
     python -m benchmarks.run [--quick] [--only build,query,collection,encoders,ann,load,memory,hostile,formats]
         [--out BENCHMARKS.md] [--reuters-index DIR] [--synthetic-index DIR]
+        [--baseline-ref REF]
 
-`synthetic` (opt-in: `--only synthetic`) generates a 1M-passage index from the Reuters index into
+`regression` times the seed index against an earlier commit (`--baseline-ref`, default HEAD~1) in the same
+run. `synthetic` (opt-in: `--only synthetic`) generates a 1M-passage index from the Reuters index into
 `--synthetic-index` once (see benchmarks/bench_synthetic.py) and measures query latency on it.
 
 `collection` measures a prebuilt index of the whole Reuters collection, given by `--reuters-index` or
@@ -32,7 +34,7 @@ from benchmarks import OFFLINE_ENV, Section, Target, offline_env, targets_table
 from benchmarks.machine import Machine, describe_machine, load_average
 
 HERE = Path(__file__).resolve().parent
-OWN = ("build", "query", "collection", "analysis")
+OWN = ("build", "query", "collection", "analysis", "regression")
 EXTERNAL = {
     "encoders": "bench_encoders", "ann": "bench_ann", "load": "bench_load", "memory": "bench_memory",
     "hostile": "bench_hostile", "formats": "bench_formats",
@@ -146,6 +148,10 @@ def _run_own(name: str, quick: bool, log: Callable[[str], None]) -> Section:
         from benchmarks import bench_collection
 
         return bench_collection.run(quick, log)
+    if name == "regression":
+        from benchmarks import bench_regression
+
+        return bench_regression.run(quick, log, ref=os.environ.get("SEEDSEARCH_BENCH_BASELINE_REF", "HEAD~1"))
     if name == "synthetic":
         from benchmarks import bench_synthetic
 
@@ -217,7 +223,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--synthetic-index", type=Path, default=None,
         help="Where `synthetic` keeps its generated 1M-passage index (generated from --reuters-index when absent).",
     )
+    parser.add_argument(
+        "--baseline-ref", default=None, help="The commit `regression` compares the seed index with (default HEAD~1)."
+    )
     args = parser.parse_args(argv)
+    if args.baseline_ref:
+        os.environ["SEEDSEARCH_BENCH_BASELINE_REF"] = args.baseline_ref
     if args.reuters_index is not None:
         os.environ["SEEDSEARCH_BENCH_REUTERS_INDEX"] = str(args.reuters_index.resolve())
     if args.synthetic_index is not None:
