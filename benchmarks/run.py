@@ -1,6 +1,7 @@
 """Run the speed benchmarks side by side on this machine and write BENCHMARKS.md.
 
-    python -m benchmarks.run [--quick] [--only build,query,collection,encoders,ann,load,memory,hostile,formats]
+    python -m benchmarks.run [--quick] [--only build,query,collection,analysis,regression,encoders,ann,load,memory,
+        hostile,formats,synthetic]
         [--out BENCHMARKS.md] [--reuters-index DIR] [--synthetic-index DIR]
         [--baseline-ref REF]
 

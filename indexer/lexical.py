@@ -80,18 +80,19 @@ class _Field:
     data: FloatArray
     rows: int
 
+    def postings(self, stems: Iterable[str]) -> tuple[npt.NDArray[np.int32], FloatArray]:
+        """Rows and BM25 contributions of the given stems' columns, one after another."""
+        spans = [slice(self.indptr[c], self.indptr[c + 1]) for c in dict.fromkeys(self.vocab.get(s) for s in stems)
+                 if c is not None]
+        if len(spans) == 1:
+            return self.indices[spans[0]], self.data[spans[0]]
+        return (
+            np.concatenate([self.indices[s] for s in spans]) if spans else self.indices[:0],
+            np.concatenate([self.data[s] for s in spans]) if spans else self.data[:0],
+        )
+
     def scores(self, stems: Iterable[str]) -> npt.NDArray[np.float64]:
-        columns = [self.vocab[s] for s in dict.fromkeys(stems) if s in self.vocab]
-        if not columns:
-            return np.zeros(self.rows)
-        if len(columns) == 1:
-            start, end = self.indptr[columns[0]], self.indptr[columns[0] + 1]
-            return np.bincount(self.indices[start:end], weights=self.data[start:end], minlength=self.rows).astype(
-                np.float64, copy=False
-            )
-        spans = [slice(self.indptr[c], self.indptr[c + 1]) for c in columns]
-        indices = np.concatenate([self.indices[s] for s in spans])
-        data = np.concatenate([self.data[s] for s in spans])
+        indices, data = self.postings(stems)
         return np.bincount(indices, weights=data, minlength=self.rows).astype(np.float64, copy=False)
 
 
@@ -151,9 +152,14 @@ class LexicalIndex:
         """
         stems = [stem(t) for t in dict.fromkeys(terms)][:MAX_QUERY_TERMS]
         named = [s for name in entity_names for s in analyse(name)]
-        scores = self.fields["body"].scores(stems)
-        if stems or named:
-            scores += EXTRA_WEIGHT * self.fields["extra"].scores(stems + named)
+        # one pass over both fields' postings: a second full-length array per field cost more than the sums
+        body_rows, body_weights = self.fields["body"].postings(stems)
+        extra_rows, extra_weights = self.fields["extra"].postings(stems + named)
+        scores = np.bincount(
+            np.concatenate([body_rows, extra_rows]),
+            weights=np.concatenate([body_weights, EXTRA_WEIGHT * extra_weights]),
+            minlength=self.size,
+        ).astype(np.float64, copy=False)
         if allowed_rows is not None:
             scores[~allowed_rows] = 0.0
         matched = np.flatnonzero(scores > 0)
