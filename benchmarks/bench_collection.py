@@ -290,7 +290,8 @@ def section(
     stage_table = Table(
         "In-process `SearchEngine.search` (wall ms) and each stage's time as a share of it (rest: question "
         "parsing, fusion, boosts, highlights). In hybrid mode the question is encoded on a worker thread while "
-        "the lexical query runs, so the shares add up to more than 100% and 'rest' reads 0:",
+        "the lexical query runs, so the shares add up to more than 100%, 'rest' reads 0 and 'lexical' includes waiting "
+        "for the question's vector (the dense candidates are searched inside the lexical call):",
         ("mode", "p50 ms", "p90 ms", "p99 ms", *stage_names),
         tuple(
             (mode, *_stats(ms), *(f"{100 * shares[mode].get(s, 0.0):.0f}%" for s in stage_names))
