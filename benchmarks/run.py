@@ -1,7 +1,13 @@
 """Run the speed benchmarks side by side on this machine and write BENCHMARKS.md.
 
-    python -m benchmarks.run [--quick] [--only build,query,collection,encoders,ann,load,memory,hostile,formats]
-        [--out BENCHMARKS.md] [--reuters-index DIR]
+    python -m benchmarks.run [--quick] [--only build,query,collection,analysis,regression,encoders,ann,load,memory,
+        hostile,formats,synthetic]
+        [--out BENCHMARKS.md] [--reuters-index DIR] [--synthetic-index DIR]
+        [--baseline-ref REF]
+
+`regression` times the seed index against an earlier commit (`--baseline-ref`, default HEAD~1) in the same
+run. `synthetic` (opt-in: `--only synthetic`) generates a 1M-passage index from the Reuters index into
+`--synthetic-index` once (see benchmarks/bench_synthetic.py) and measures query latency on it.
 
 `collection` measures a prebuilt index of the whole Reuters collection, given by `--reuters-index` or
 $SEEDSEARCH_BENCH_REUTERS_INDEX (it is never rebuilt here); without one its section says how to build it.
@@ -29,12 +35,15 @@ from benchmarks import OFFLINE_ENV, Section, Target, offline_env, targets_table
 from benchmarks.machine import Machine, describe_machine, load_average
 
 HERE = Path(__file__).resolve().parent
-OWN = ("build", "query", "collection", "analysis")
+OWN = ("build", "query", "collection", "analysis", "regression")
 EXTERNAL = {
     "encoders": "bench_encoders", "ann": "bench_ann", "load": "bench_load", "memory": "bench_memory",
     "hostile": "bench_hostile", "formats": "bench_formats",
 }
-ALL = (*OWN, *EXTERNAL)
+#: Run only when asked by `--only`: `synthetic` generates a 1M-passage index once (~30-40 minutes, ~6 GiB).
+OPT_IN = ("synthetic",)
+DEFAULT = (*OWN, *EXTERNAL)
+ALL = (*DEFAULT, *OPT_IN)
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,14 @@ def _run_own(name: str, quick: bool, log: Callable[[str], None]) -> Section:
         from benchmarks import bench_collection
 
         return bench_collection.run(quick, log)
+    if name == "regression":
+        from benchmarks import bench_regression
+
+        return bench_regression.run(quick, log, ref=os.environ.get("SEEDSEARCH_BENCH_BASELINE_REF", "HEAD~1"))
+    if name == "synthetic":
+        from benchmarks import bench_synthetic
+
+        return bench_synthetic.run(quick, log)
     from benchmarks import bench_query
 
     return bench_query.run(quick, log)
@@ -187,7 +204,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--quick", action="store_true", help="Small subsets: a few minutes, for a smoke test."
     )
-    parser.add_argument("--only", default=",".join(ALL), help=f"Comma-separated subset of {','.join(ALL)}.")
+    parser.add_argument(
+        "--only", default=",".join(DEFAULT), help=f"Comma-separated subset of {','.join(ALL)} (default: all but "
+        f"{','.join(OPT_IN)})."
+    )
     parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"), help="Report file (markdown).")
     parser.add_argument(
         "--wait-for-quiet",
@@ -200,9 +220,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--reuters-index", type=Path, default=None, help="A prebuilt index of the Reuters collection, for `collection`."
     )
+    parser.add_argument(
+        "--synthetic-index", type=Path, default=None,
+        help="Where `synthetic` keeps its generated 1M-passage index (generated from --reuters-index when absent).",
+    )
+    parser.add_argument(
+        "--baseline-ref", default=None, help="The commit `regression` compares the seed index with (default HEAD~1)."
+    )
     args = parser.parse_args(argv)
+    if args.baseline_ref:
+        os.environ["SEEDSEARCH_BENCH_BASELINE_REF"] = args.baseline_ref
     if args.reuters_index is not None:
         os.environ["SEEDSEARCH_BENCH_REUTERS_INDEX"] = str(args.reuters_index.resolve())
+    if args.synthetic_index is not None:
+        os.environ["SEEDSEARCH_BENCH_SYNTHETIC_INDEX"] = str(args.synthetic_index.resolve())
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(ALL))
     if unknown:
@@ -223,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for position, name in enumerate(chosen):
         log(f"benchmark {name}")
         load_before = load_average()[0]
-        if name in OWN:
+        if name in OWN or name in OPT_IN:
             try:
                 section = _run_own(name, args.quick, log)
             except Exception as err:  # one broken benchmark must not lose the others' results

@@ -25,7 +25,7 @@ On disk, inside the build folder (`lexical/`): `rows.npy` (passage id of each ro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,15 @@ FIELDS = ("body", "extra", "documents")
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Bm25:
+    """How term weights are computed at build time: BM25's k1 and b, and FTS5's or Lucene's idf."""
+
+    k1: float = K1
+    b: float = B
+    idf: str = "fts5"
 
 
 class LexicalIndexError(RuntimeError):
@@ -71,18 +80,19 @@ class _Field:
     data: FloatArray
     rows: int
 
+    def postings(self, stems: Iterable[str]) -> tuple[npt.NDArray[np.int32], FloatArray]:
+        """Rows and BM25 contributions of the given stems' columns, one after another."""
+        spans = [slice(self.indptr[c], self.indptr[c + 1]) for c in dict.fromkeys(self.vocab.get(s) for s in stems)
+                 if c is not None]
+        if len(spans) == 1:
+            return self.indices[spans[0]], self.data[spans[0]]
+        return (
+            np.concatenate([self.indices[s] for s in spans]) if spans else self.indices[:0],
+            np.concatenate([self.data[s] for s in spans]) if spans else self.data[:0],
+        )
+
     def scores(self, stems: Iterable[str]) -> npt.NDArray[np.float64]:
-        columns = [self.vocab[s] for s in dict.fromkeys(stems) if s in self.vocab]
-        if not columns:
-            return np.zeros(self.rows)
-        if len(columns) == 1:
-            start, end = self.indptr[columns[0]], self.indptr[columns[0] + 1]
-            return np.bincount(self.indices[start:end], weights=self.data[start:end], minlength=self.rows).astype(
-                np.float64, copy=False
-            )
-        spans = [slice(self.indptr[c], self.indptr[c + 1]) for c in columns]
-        indices = np.concatenate([self.indices[s] for s in spans])
-        data = np.concatenate([self.data[s] for s in spans])
+        indices, data = self.postings(stems)
         return np.bincount(indices, weights=data, minlength=self.rows).astype(np.float64, copy=False)
 
 
@@ -131,25 +141,31 @@ class LexicalIndex:
         entity_names: Sequence[str],
         limit: int,
         allowed_rows: npt.NDArray[np.bool_] | None = None,
-        also: Sequence[int] = (),
+        also: Sequence[int] | Callable[[], Sequence[int]] = (),
     ) -> LexicalHits:
         """The `limit` best passages for `terms` (query words, unstemmed) and the asked entities' names.
 
         `also` are passage ids whose scores are wanted whatever their rank (the dense candidates), so the
-        caller never runs the query twice. Passages outside `allowed_rows` score nothing. Only passages sharing
+        caller never runs the query twice; a function giving them is called once the scores are summed (a hybrid
+        search encodes its question meanwhile). Passages outside `allowed_rows` score nothing. Only passages sharing
         a word with the question are returned, as with FTS5.
         """
         stems = [stem(t) for t in dict.fromkeys(terms)][:MAX_QUERY_TERMS]
         named = [s for name in entity_names for s in analyse(name)]
-        scores = self.fields["body"].scores(stems)
-        if stems or named:
-            scores += EXTRA_WEIGHT * self.fields["extra"].scores(stems + named)
+        # one pass over both fields' postings: a second full-length array per field cost more than the sums
+        body_rows, body_weights = self.fields["body"].postings(stems)
+        extra_rows, extra_weights = self.fields["extra"].postings(stems + named)
+        scores = np.bincount(
+            np.concatenate([body_rows, extra_rows]),
+            weights=np.concatenate([body_weights, EXTRA_WEIGHT * extra_weights]),
+            minlength=self.size,
+        ).astype(np.float64, copy=False)
         if allowed_rows is not None:
             scores[~allowed_rows] = 0.0
         matched = np.flatnonzero(scores > 0)
         if len(matched) > limit:
             matched = matched[np.argpartition(-scores[matched], limit - 1)[:limit]]
-        rows = np.union1d(matched, self.rows_of(also))
+        rows = np.union1d(matched, self.rows_of(also() if callable(also) else also))
         rows = rows[scores[rows] > 0]
         if not len(rows):
             return LexicalHits({}, {})
@@ -167,8 +183,9 @@ def _load_field(folder: Path, name: str) -> _Field:
     field = _Field(
         vocab={str(k): int(v) for k, v in vocab.items()},
         indptr=np.load(folder / f"{name}.indptr.npy", allow_pickle=False),
-        indices=np.load(folder / f"{name}.indices.npy", mmap_mode="r", allow_pickle=False),
-        data=np.load(folder / f"{name}.data.npy", mmap_mode="r", allow_pickle=False),
+        # plain views of the mapped files: slicing a np.memmap builds a memmap object per slice (~10 us each)
+        indices=np.asarray(np.load(folder / f"{name}.indices.npy", mmap_mode="r", allow_pickle=False)),
+        data=np.asarray(np.load(folder / f"{name}.data.npy", mmap_mode="r", allow_pickle=False)),
         rows=rows,
     )
     columns = len(field.indptr) - 1
@@ -184,7 +201,9 @@ def _load_field(folder: Path, name: str) -> _Field:
     return field
 
 
-def write_lexical_index(folder: Path, passages: Sequence[LexicalRow], documents: Sequence[tuple[str, str]]) -> None:
+def write_lexical_index(
+    folder: Path, passages: Sequence[LexicalRow], documents: Sequence[tuple[str, str]], scoring: Bm25 = Bm25()
+) -> None:
     """Index passages (sorted by id here) and documents ((doc_id, title and text)) into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     ordered = sorted(passages, key=lambda p: p.passage_id)
@@ -195,9 +214,9 @@ def write_lexical_index(folder: Path, passages: Sequence[LexicalRow], documents:
     np.save(folder / "rows.npy", np.asarray([p.passage_id for p in ordered], dtype=np.int64), allow_pickle=False)
     np.save(folder / "doc_rows.npy", np.asarray([doc_row[p.doc_id] for p in ordered], dtype=np.int32),
             allow_pickle=False)
-    _write_field(folder, "body", [analyse(p.body) for p in ordered])
-    _write_field(folder, "extra", [analyse(p.extra) for p in ordered])
-    _write_field(folder, "documents", [analyse(text) for _, text in documents])
+    _write_field(folder, "body", [analyse(p.body) for p in ordered], scoring)
+    _write_field(folder, "extra", [analyse(p.extra) for p in ordered], scoring)
+    _write_field(folder, "documents", [analyse(text) for _, text in documents], scoring)
 
 
 def _with_fts5_idf(data: npt.NDArray[np.float64], indptr: IntArray, rows: int) -> FloatArray:
@@ -215,17 +234,19 @@ def _with_fts5_idf(data: npt.NDArray[np.float64], indptr: IntArray, rows: int) -
     return (data * factor).astype(np.float32)
 
 
-def _write_field(folder: Path, name: str, corpus: list[list[str]]) -> None:
+def _write_field(folder: Path, name: str, corpus: list[list[str]], scoring: Bm25) -> None:
     """BM25 contributions of every (stem, row) computed by bm25s, saved as a CSC matrix."""
     vocab: dict[str, Any]
     if any(corpus):
-        model = bm25s.BM25(k1=K1, b=B, method="lucene")
+        model = bm25s.BM25(k1=scoring.k1, b=scoring.b, method="lucene")
         model.index(corpus, show_progress=False)
         # bm25s skips "" (added for empty rows, with no column behind it); no stem is ever ""
         vocab = {str(k): int(v) for k, v in model.vocab_dict.items() if k != ""}
         indptr = np.asarray(model.scores["indptr"], dtype=np.int64)
         indices = np.asarray(model.scores["indices"], dtype=np.int32)
-        data = _with_fts5_idf(np.asarray(model.scores["data"], dtype=np.float64), indptr, len(corpus))
+        data = np.asarray(model.scores["data"], dtype=np.float32)
+        if scoring.idf == "fts5":
+            data = _with_fts5_idf(data.astype(np.float64), indptr, len(corpus))
     else:  # nothing to index in this field (no entities at all, say): an empty matrix
         vocab, indptr = {}, np.zeros(1, dtype=np.int64)
         indices, data = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)

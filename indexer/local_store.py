@@ -15,7 +15,7 @@ from indexer.index_dir import DATABASE, FAISS_FILE, IDS, LEXICAL, VECTORS, Index
 from indexer.lexical import LexicalIndex, LexicalIndexError
 from indexer.manifest import Manifest
 from indexer.reader import PassageStore, StoredDocument, StoredPassage
-from indexer.store import LexicalQuery, LexicalScores, PassageFilter
+from indexer.store import IdsOrLater, LexicalQuery, LexicalScores, PassageFilter
 from indexer.vector_index import VectorSearcher, load_vector_index
 
 FILTER_CACHE = 64
@@ -95,7 +95,7 @@ class LocalStore:
     # --- lexical --------------------------------------------------------------------------------------
 
     def lexical(
-        self, query: LexicalQuery, limit: int, where: PassageFilter, also: Sequence[int] = ()
+        self, query: LexicalQuery, limit: int, where: PassageFilter, also: IdsOrLater = ()
     ) -> LexicalScores:
         allowed_rows = None
         if not where.is_empty:

@@ -10,7 +10,7 @@ The names other modules imported from here before the store was split are re-exp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -90,6 +90,11 @@ class LexicalScores:
     documents: dict[int, float]
 
 
+#: Passage ids, or a function giving them that the store calls once, after scoring the query: a hybrid search
+#: passes its dense candidates this way, so the lexical query runs while the question is still being encoded.
+IdsOrLater = Sequence[int] | Callable[[], Sequence[int]]
+
+
 class SearchStore(Protocol):
     """What the search engine reads an index through."""
 
@@ -107,7 +112,7 @@ class SearchStore(Protocol):
         ...
 
     def lexical(
-        self, query: LexicalQuery, limit: int, where: PassageFilter, also: Sequence[int] = ()
+        self, query: LexicalQuery, limit: int, where: PassageFilter, also: IdsOrLater = ()
     ) -> LexicalScores:
         """One BM25 query: the `limit` best passages passing `where`, plus the scores of the `also` ids."""
         ...
