@@ -58,7 +58,9 @@ def run_child(command: list[str], env: Mapping[str, str] | None = None) -> int:
         if child.poll() is None:
             child.send_signal(signum)
 
-    previous = {signum: signal.signal(signum, forward) for signum in _FORWARDED}
+    # A signal this process was started ignoring (`nohup`, a background job) stays ignored, as a shell would have it.
+    wanted = [signum for signum in _FORWARDED if signal.getsignal(signum) is not signal.SIG_IGN]
+    previous = {signum: signal.signal(signum, forward) for signum in wanted}
     try:
         while True:
             try:

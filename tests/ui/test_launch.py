@@ -21,9 +21,23 @@ sys.exit(run_child([sys.executable, "-c", "import time; print('ready', flush=Tru
 """
 
 
-def start(code: str, *args: str) -> subprocess.Popen[bytes]:
+def default_signals() -> None:
+    """The launcher as a terminal starts it, whatever the test runner ignores (nohup ignores SIGHUP)."""
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def start(code: str, *args: str, ignore: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=REPO, env=env, stdout=subprocess.PIPE)
+
+    def prepare() -> None:
+        default_signals()
+        for signum in ignore:
+            signal.signal(signum, signal.SIG_IGN)
+
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args], cwd=REPO, env=env, stdout=subprocess.PIPE, preexec_fn=prepare  # noqa: PLW1509
+    )
 
 
 def only_child(parent: subprocess.Popen[bytes], within_s: float = 30) -> psutil.Process:
@@ -53,6 +67,23 @@ def test_a_stopping_signal_to_the_parent_stops_the_child(signum: int) -> None:
     parent.send_signal(signum)
     assert gone(child)
     assert parent.wait(timeout=15) == 128 + signum
+
+
+HUP_FRAGILE_PARENT = PARENT.replace(
+    "import time;", "import signal, time; signal.signal(signal.SIGHUP, signal.SIG_DFL);"
+)
+
+
+def test_a_signal_the_parent_was_started_ignoring_stays_ignored() -> None:
+    parent = start(HUP_FRAGILE_PARENT, ignore=(signal.SIGHUP,))
+    child = only_child(parent)
+    assert parent.stdout is not None and parent.stdout.readline() == b"ready\n"
+    parent.send_signal(signal.SIGHUP)
+    with pytest.raises(subprocess.TimeoutExpired):
+        parent.wait(timeout=1)
+    assert child.is_running()
+    parent.send_signal(signal.SIGTERM)
+    assert gone(child)
 
 
 def test_the_child_dies_with_a_killed_parent() -> None:
