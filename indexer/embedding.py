@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -41,7 +41,7 @@ from indexer.embedding_runners import (
 __all__ = [
     "BACKENDS", "DEFAULT_MODEL", "DEFAULT_MODEL_ID", "Embedder", "EmbedderError", "FakeEmbedder", "ModelEmbedder",
     "auto_backends", "available_backends", "cpu_count", "cpu_flags", "default_cache_dir", "has_fast_bf16",
-    "load_embedder", "load_sentence_transformer",
+    "load_embedder", "load_sentence_transformer", "token_counter",
 ]
 
 _DEFAULT_ALIASES = {DEFAULT_MODEL_ID, "all-MiniLM-L6-v2"}
@@ -218,6 +218,25 @@ class ModelEmbedder:
         )
 
 
+class TokenCounter:
+    """`count_tokens` of a model without the model: picklable, so another process (a Ray task) can split passages."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self._tokenizer = tokenizer  # a tokenizers.Tokenizer that neither truncates nor pads
+
+    def __call__(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts), add_special_tokens=True)]
+
+
+def token_counter(embedder: Embedder) -> Callable[[Sequence[str]], list[int]]:
+    """A picklable token counter that counts exactly as `embedder.count_tokens`."""
+    if isinstance(embedder, ModelEmbedder):
+        return TokenCounter(embedder._counter)
+    return embedder.count_tokens  # FakeEmbedder pickles whole; any other embedder must pickle itself
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -306,9 +325,11 @@ def _from_export(folder: Path, passage_name: str, query_name: str, threads: int)
     )
 
 
-def _from_torch(name: str, model_id: str, device: str, passage_name: str, query_name: str) -> ModelEmbedder:
+def _from_torch(
+    name: str, model_id: str, device: str, passage_name: str, query_name: str, threads: int
+) -> ModelEmbedder:
     """An embedder over the sentence-transformers model run by torch (GPU, torch backends, or a fallback)."""
-    _set_torch_threads(cpu_count())
+    _set_torch_threads(threads)
     st_model = load_sentence_transformer(name, device)
     dim = st_model.get_embedding_dimension()
     if not dim or getattr(st_model, "tokenizer", None) is None:
@@ -332,6 +353,7 @@ def load_embedder(
     backend: str = "auto",
     device: str = "cpu",
     cache_dir: Path | None = None,
+    threads: int | None = None,
 ) -> Embedder:
     """Load an embedding model for passages and queries, offline.
 
@@ -342,6 +364,7 @@ def load_embedder(
             With "auto", queries go through the fastest single-text path (onnx) whatever runs passages.
         device: "cpu" or "cuda" ("cuda" runs torch backends only).
         cache_dir: Where exported ONNX graphs are kept (default ~/.cache/seedsearch); never downloaded.
+        threads: CPU threads of the encoder (default: every core this process may use).
 
     Returns:
         An Embedder whose vectors are float32 and L2-normalised.
@@ -366,7 +389,8 @@ def load_embedder(
                     f"model {model_id!r} is not a local folder, so it cannot be exported; pass the folder, or use "
                     "backend='torch-fp32'"
                 )
-            return _from_export(ensure_export(Path(name), model_id, cache_dir), passage_name, query_name, cpu_count())
+            folder = ensure_export(Path(name), model_id, cache_dir)
+            return _from_export(folder, passage_name, query_name, threads or cpu_count())
         except EmbedderError as err:
             if backend != "auto":
                 raise
@@ -378,4 +402,4 @@ def load_embedder(
         raise EmbedderError(
             f"backends {passage_name!r} and {query_name!r} cannot be mixed; use 'auto' or one backend for both"
         )
-    return _from_torch(name, model_id, device, passage_name, query_name)
+    return _from_torch(name, model_id, device, passage_name, query_name, threads or cpu_count())
