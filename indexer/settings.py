@@ -28,7 +28,8 @@ class EncoderSettings(BaseSettings):
     backend: str = Field(
         "auto", description="Encoding backend: auto, torch-fp32, torch-bf16, onnx, openvino, openvino-bf16."
     )
-    device: str = Field("cpu", description="cpu or cuda.")
+    device: str = Field("cpu", description="cpu, cuda or auto (cuda when torch sees a GPU).")
+    threads: int | None = Field(None, ge=1, le=1024, description="Encoder threads (default: every usable core).")
     cache_dir: Path = Field(Path.home() / ".cache" / "seedsearch", description="Exported encoder models.")
 
 

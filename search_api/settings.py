@@ -49,6 +49,7 @@ class ServerSettings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(64_000, ge=1024)
     reload_interval_s: float = Field(1.0, gt=0, description="How often the server looks for a newer build.")
+    workers: int = Field(1, ge=1, le=64, description="Server processes sharing the port and the memory-mapped index.")
 
     @field_validator("api_key")
     @classmethod

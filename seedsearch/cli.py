@@ -88,7 +88,10 @@ def _settings(kind: type[S], **overrides: Any) -> S:
 def _embedder(settings: EncoderSettings) -> Any:
     from indexer.embedding import load_embedder
 
-    return load_embedder(settings.model, backend=settings.backend, device=settings.device, cache_dir=settings.cache_dir)
+    return load_embedder(
+        settings.model, backend=settings.backend, device=settings.device, cache_dir=settings.cache_dir,
+        threads=settings.threads,
+    )
 
 
 @app.command()
@@ -247,9 +250,13 @@ def serve(
     wait_for_index: Annotated[
         bool, typer.Option("--wait-for-index", help="Start without an index and load it once built.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, max=64, help="Server processes on one port (env SEEDSEARCH_WORKERS)."),
+    ] = None,
 ) -> None:
-    """Serve the JSON search API (the model and index load once, here, before the port opens)."""
-    from search_api.server import prepare_server_process, serve_api
+    """Serve the JSON search API: the model and index load before the port opens (in each worker with --workers)."""
+    from search_api.server import prepare_server_process, serve_api, serve_workers
 
     prepare_server_process()  # SIGINT or SIGTERM while the model loads stops start-up; malloc arenas capped
     from indexer.store import IndexMissingError, Manifest, resolve_build
@@ -258,13 +265,21 @@ def serve(
     from search_api.service import IndexHolder
 
     settings = _settings(EncoderSettings, index=index, model=model, backend=backend, device=device)
-    server = _settings(ServerSettings, host=host, port=port)
+    server = _settings(ServerSettings, host=host, port=port, workers=workers)
     search_settings = SearchSettings()
     try:  # a missing index or a broken manifest fails here, before the model spends seconds loading
         Manifest.read(resolve_build(settings.index))
     except IndexMissingError:
         if not wait_for_index:
             raise
+    if server.workers > 1:  # each worker loads the model and the index itself, from these settings
+        for field in ("index", "model", "backend", "device", "cache_dir"):
+            if getattr(settings, field) is not None:
+                os.environ[f"SEEDSEARCH_{field.upper()}"] = str(getattr(settings, field))
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        typer.echo(f"seedsearch API on http://{server.host}:{server.port}, {server.workers} workers", err=True)
+        serve_workers(server.workers, server.host, server.port)
+        return
     holder = IndexHolder(settings.index, _embedder(settings), SearchOptions.from_settings(search_settings))
     holder.load(required=not wait_for_index)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
