@@ -8,7 +8,9 @@ driver, which numbers the passages in document order exactly as a local build do
 
 from __future__ import annotations
 
+import _thread
 import pickle
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -27,9 +29,12 @@ from indexer.entities import EntityResolver
 from indexer.passages import split_document
 from indexer.stage import ReusableVectors, embedding_text, text_key
 
-ANALYSIS_CPUS = 0.5  # a task splitting and analysing a block of documents
-ENCODER_CPUS = 0.5  # an embedding actor: two per core-pair leave room for analysis beside them
+# Encoder actors hold the cluster's CPUs (one thread each); analysis tasks ask for almost none, so an actor pool
+# that fills the cluster (or regrows after losing a node) never starves them: their number is capped instead.
+ENCODER_CPUS = 1.0
+ANALYSIS_CPUS = 0.01
 EMBED_BATCH = 256  # passages per actor call; the encoder batches them by length inside
+STALL_S = 300.0  # no rows back for this long: the build stops with one line rather than hang
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,11 @@ class EncoderSpec:
 
     @classmethod
     def of(cls, embedder: Embedder, model: str | None, device: str, cache_dir: Path | None) -> EncoderSpec:
-        """The spec that reloads `embedder`: the passage backend it resolved to, not "auto", so actors agree."""
+        """The spec that reloads `embedder`: the passage backend it resolved to, not "auto", so actors agree.
+
+        `device` is the one asked for ("auto" included): actors on GPU nodes encode there even when the driver
+        has no GPU.
+        """
         if isinstance(embedder, FakeEmbedder):
             return cls(None, "fake", fake_dimension=embedder.dimension)
         return cls(model, embedder.backend, device, cache_dir)
@@ -104,6 +113,7 @@ class RayPassages:
 
     spec: EncoderSpec
     actors: int | None = None  # default: one per GPU, else one per ENCODER_CPUS of the cluster's CPUs
+    stall_s: float = STALL_S
 
     def __call__(
         self,
@@ -123,12 +133,23 @@ class RayPassages:
             return [], np.zeros((0, embedder.dimension), dtype=np.float32), 0
         ray.data.DataContext.get_current().enable_progress_bars = progress
         dataset = self._dataset(ray, documents, embedder, settings, reuse.rows)
-        try:
-            batches = list(dataset.iter_batches(batch_size=None, batch_format="numpy"))
-        except Exception as err:  # a task or actor failed beyond Ray's retries, or the cluster went away
-            first = (str(err).strip().splitlines() or [""])[0][:300]
-            raise RayBuildError(f"the distributed build failed ({type(err).__name__}: {first}); "
-                                "nothing was published") from None
+        with Watchdog(self.stall_s) as watchdog:
+            try:
+                batches = []
+                for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+                    batches.append(batch)
+                    watchdog.progress()
+            except KeyboardInterrupt:
+                if not watchdog.fired:
+                    raise
+                raise RayBuildError(
+                    f"the Ray cluster returned nothing for {self.stall_s:g} s (nodes lost, or too few CPUs for the "
+                    "encoder actors); nothing was published"
+                ) from None
+            except Exception as err:  # a task or actor failed beyond Ray's retries, or the cluster went away
+                first = (str(err).strip().splitlines() or [""])[0][:300]
+                raise RayBuildError(f"the distributed build failed ({type(err).__name__}: {first}); "
+                                    "nothing was published") from None
         rows, vectors, reused = _assemble(batches, first_id, reuse, embedder.dimension)
         timings["distributed"] = time.perf_counter() - tick
         return rows, vectors, reused
@@ -138,25 +159,57 @@ class RayPassages:
         resources = ray.cluster_resources()
         gpus = int(resources.get("GPU", 0))
         cpus = float(resources.get("CPU", 1))
-        use_gpu = gpus > 0 and self.spec.device in ("auto", "cuda") or self.spec.device.startswith("cuda")
-        spec = replace(self.spec, device="cuda") if use_gpu and self.spec.device == "auto" else self.spec
-        actors = self.actors or (gpus if use_gpu else max(1, int(cpus / (ENCODER_CPUS + ANALYSIS_CPUS))))
+        # GPUs when the cluster has them and the build allows them (--device auto or cuda): fp16 passages there
+        use_gpu = gpus > 0 and self.spec.device != "cpu" and not self.spec.fake_dimension
+        spec = replace(self.spec, device="cuda", backend="auto") if use_gpu else self.spec
+        actors = self.actors or (gpus if use_gpu else max(1, int(cpus // ENCODER_CPUS)))
         items = [{"position": i, "document": pickle.dumps(doc)} for i, doc in enumerate(documents)]
         blocks = max(1, min(len(items), int(cpus) * 4, 200))
         analysed = ray.data.from_items(items, override_num_blocks=blocks).flat_map(
             analyse_row,
             fn_kwargs={"count_tokens": token_counter(embedder), "settings": settings, "reusable": reusable},
             num_cpus=ANALYSIS_CPUS,
+            compute=ray.data.TaskPoolStrategy(size=max(1, int(cpus))),
         )
         return analysed.map_batches(
             EmbedPassages,
             fn_constructor_kwargs={"spec": spec, "threads": 1},
             batch_size=EMBED_BATCH,
             batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=actors),
+            # the pool may shrink to one actor: a lost node's actors are not waited for
+            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors),
             num_cpus=0 if use_gpu else ENCODER_CPUS,
             num_gpus=1 if use_gpu else 0,
         )
+
+
+class Watchdog:
+    """Interrupts the main thread when `progress` was not called for `stall_s` seconds (then `fired` is True)."""
+
+    def __init__(self, stall_s: float) -> None:
+        self.stall_s = stall_s
+        self.fired = False
+        self._last = time.monotonic()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="ray-build-watchdog", daemon=True)
+
+    def progress(self) -> None:
+        self._last = time.monotonic()
+
+    def _watch(self) -> None:
+        while not self._done.wait(min(5.0, self.stall_s / 4)):
+            if time.monotonic() - self._last > self.stall_s:
+                self.fired = True
+                _thread.interrupt_main()
+                return
+
+    def __enter__(self) -> Watchdog:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join(timeout=10)
 
 
 def _assemble(

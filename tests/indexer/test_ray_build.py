@@ -169,3 +169,14 @@ def test_the_cli_says_when_the_cluster_is_unreachable(tmp_path: Path, seed_copy:
         "start it with `ray start --head` there, or check the address"
     )
     assert not (tmp_path / "i").exists()
+
+
+def test_the_watchdog_interrupts_a_stalled_wait_and_stays_quiet_otherwise() -> None:
+    from indexer.distributed.pipeline import Watchdog
+
+    with Watchdog(60) as calm:
+        calm.progress()
+    assert not calm.fired
+    with pytest.raises(KeyboardInterrupt), Watchdog(0.4) as stalled:
+        time.sleep(30)
+    assert stalled.fired
