@@ -30,9 +30,9 @@ from indexer.passages import split_document
 from indexer.stage import ReusableVectors, embedding_text, text_key
 
 # Encoder actors hold the cluster's CPUs (one thread each); analysis tasks ask for almost none, so an actor pool
-# that fills the cluster (or regrows after losing a node) never starves them: their number is capped instead.
-ENCODER_CPUS = 1.0
+# that fills the cluster never starves them: their number is capped instead.
 ANALYSIS_CPUS = 0.01
+ENCODER_CPUS = 1.0 - ANALYSIS_CPUS  # a node of one CPU holds an actor and an analysis task
 EMBED_BATCH = 256  # passages per actor call; the encoder batches them by length inside
 STALL_S = 300.0  # no rows back for this long: the build stops with one line rather than hang
 
@@ -176,7 +176,7 @@ class RayPassages:
             fn_constructor_kwargs={"spec": spec, "threads": 1},
             batch_size=EMBED_BATCH,
             batch_format="numpy",
-            # the pool may shrink to one actor: a lost node's actors are not waited for
+            # the pool may shrink to one actor, so one lost with its node is not waited for
             compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors),
             num_cpus=0 if use_gpu else ENCODER_CPUS,
             num_gpus=1 if use_gpu else 0,
