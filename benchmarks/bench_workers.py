@@ -156,7 +156,8 @@ def measure(view: Path, workers: int, clients: int, warmup: float, duration: flo
 
 def report(outcomes: Sequence[Outcome], clients: int) -> tuple[str, bool]:
     base = outcomes[0]
-    lines = [f"{clients} clients, load average before: {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs", "",
+    load = os.getloadavg()[0]
+    lines = [f"{clients} clients, 1-minute load average at the end: {load:.2f}, {os.cpu_count()} CPUs", "",
              "| workers | requests/s | vs 1 | p50 ms | p95 ms | errors | RSS per worker MiB | PSS per worker MiB |",
              "|---|---|---|---|---|---|---|---|"]
     passed = True
