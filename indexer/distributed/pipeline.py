@@ -33,6 +33,7 @@ from indexer.stage import ReusableVectors, embedding_text, text_key
 # that fills the cluster never starves them: their number is capped instead.
 ANALYSIS_CPUS = 0.01
 ENCODER_CPUS = 1.0 - ANALYSIS_CPUS  # a node of one CPU holds an actor and an analysis task
+ANALYSIS_MEMORY = 256 * 2**20  # a worker splitting and analysing holds ~145 MiB (the entity tables included)
 EMBED_BATCH = 256  # passages per actor call; the encoder batches them by length inside
 STALL_S = 300.0  # no rows back for this long: the build stops with one line rather than hang
 
@@ -131,7 +132,9 @@ class RayPassages:
         tick = time.perf_counter()
         if not documents:
             return [], np.zeros((0, embedder.dimension), dtype=np.float32), 0
-        ray.data.DataContext.get_current().enable_progress_bars = progress
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = progress
+        context.issue_detectors_config.detectors = []  # advice printed every 30 s; the build says what matters
         dataset = self._dataset(ray, documents, embedder, settings, reuse.rows)
         with Watchdog(self.stall_s) as watchdog:
             try:
@@ -169,6 +172,7 @@ class RayPassages:
             analyse_row,
             fn_kwargs={"count_tokens": token_counter(embedder), "settings": settings, "reusable": reusable},
             num_cpus=ANALYSIS_CPUS,
+            memory=ANALYSIS_MEMORY,
             compute=ray.data.TaskPoolStrategy(size=max(1, int(cpus))),
         )
         return analysed.map_batches(
