@@ -53,10 +53,13 @@ from indexer.lexical import LEXICAL_VERSION, write_lexical_index
 from indexer.local_store import load_vectors, save_vectors
 from indexer.manifest import FORMAT_VERSION, REUSABLE_FORMATS, Manifest
 from indexer.passages import Passage, split_document
+from indexer.stage import TITLE_WORDS as TITLE_WORDS
+from indexer.stage import PassageStage, ReusableVectors, embedding_text
+from indexer.stage import reusable_vectors as _reusable_vectors
+from indexer.stage import text_key as _text_key
 from indexer.vector_index import VectorIndexInfo, build_vector_index, save_vector_index
 
 Log = Callable[[str], None]
-TITLE_WORDS = 32
 TITLE_TOKEN_ALLOWANCE = 96  # tokens kept free for a title of TITLE_WORDS words
 # Bump when splitting-independent analysis (entities, statements) changes: the next build re-analyses every
 # document, re-embedding only passages whose embedding text changed. 8: documents' `published` and passages'
@@ -139,12 +142,16 @@ def build_index(
     progress: bool = False,
     log: Log = lambda message: None,
     follow_links: bool = False,
+    passages: PassageStage | None = None,
 ) -> BuildReport:
     """Build (or update) the index of `sources` in `index_dir` and publish it atomically.
 
     Raises:
         NoDocumentsError / SourceNotFoundError: nothing to index; the published index is untouched.
         BuildLockedError: another build holds `index_dir` for longer than `wait_s`.
+
+    `passages` replaces the in-process splitting, analysis and embedding (a distributed build); everything
+    else (incremental reuse, the database, vectors, indexes, the atomic publish) stays here.
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -172,6 +179,7 @@ def build_index(
         try:
             report = _write_build(
                 build_dir, documents, previous, embedder, settings, index_kind, progress, timings, log,
+                passages or local_passages,
             )
             manifest = _manifest(embedder, report, checksum, settings, len(loaded.skipped), sources, started)
             (build_dir / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
@@ -335,15 +343,15 @@ def _write_build(
     progress: bool,
     timings: dict[str, float],
     log: Log,
+    stage: PassageStage,
 ) -> _Written:
     start = _start(build_dir, documents, previous, embedder, settings, log)
     resolver = EntityResolver.default()
     first_id = int(start.old_ids.max()) + 1 if start.old_ids.size else 1
-    rows, embed_texts = _split_and_analyse(start.to_process, embedder, settings, first_id, resolver, timings)
-
-    tick = time.perf_counter()
-    new_vectors, reused_passages = _embed_or_reuse(embedder, embed_texts, start.reusable, start.old_vectors, progress)
-    timings["embedding"] = time.perf_counter() - tick
+    reuse = ReusableVectors(start.reusable, start.old_vectors)
+    rows, new_vectors, reused_passages = stage(
+        start.to_process, embedder, settings, first_id, resolver, reuse, progress, timings
+    )
 
     tick = time.perf_counter()
     conn = start.conn
@@ -384,6 +392,24 @@ def _write_build(
     )
 
 
+def local_passages(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    settings: dict[str, Any],
+    first_id: int,
+    resolver: EntityResolver,
+    reuse: ReusableVectors,
+    progress: bool,
+    timings: dict[str, float],
+) -> tuple[list[PassageRow], npt.NDArray[np.float32], int]:
+    """The passage stage of a local build: split, analyse and embed in this process."""
+    rows, embed_texts = _split_and_analyse(documents, embedder, settings, first_id, resolver, timings)
+    tick = time.perf_counter()
+    vectors, reused = _embed_or_reuse(embedder, embed_texts, reuse.rows, reuse.vectors, progress)
+    timings["embedding"] = time.perf_counter() - tick
+    return rows, vectors, reused
+
+
 def _all_vectors(
     start: _Start, new_vectors: npt.NDArray[np.float32], rows: Sequence[PassageRow], passages_count: int
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
@@ -412,48 +438,6 @@ def _write_lexical(conn: sqlite3.Connection, build_dir: Path, resolver: EntityRe
 
 def _embedding_text(doc: Document, passage: Passage, embed_title: bool) -> str:
     return embedding_text(doc.title, doc.doc_id, passage.text, embed_title)
-
-
-def embedding_text(title: str, doc_id: str, text: str, embed_title: bool) -> str:
-    """Passage text with its document title in front when the title is a real one, not a file name."""
-    title = " ".join(title.split()[:TITLE_WORDS])
-    if not embed_title or not title or title == Path(doc_id).stem:
-        return text
-    return f"{title}: {text}"
-
-
-def _text_key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def _reusable_vectors(
-    database: Path, old_ids: np.ndarray, doc_ids: Sequence[str], embed_title: bool
-) -> dict[bytes, int]:
-    """Embedding-text key -> row in the previous build's vectors, for the passages of documents being redone.
-
-    A document edited in one paragraph, or re-analysed by a newer seedsearch, keeps the vectors of every passage
-    whose embedding text is unchanged: only new text is embedded.
-    """
-    if not doc_ids:
-        return {}
-    row_of = {int(i): row for row, i in enumerate(old_ids)}
-    reusable: dict[bytes, int] = {}
-    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        for start in range(0, len(doc_ids), 500):
-            chunk = list(doc_ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                "SELECT p.id, d.doc_id, d.title, p.text FROM passages p JOIN documents d USING (doc_id)"
-                f" WHERE d.doc_id IN ({marks})",
-                chunk,
-            )
-            for pid, doc_id, title, text in rows:
-                if int(pid) in row_of:
-                    reusable[_text_key(embedding_text(title, doc_id, text, embed_title))] = row_of[int(pid)]
-    finally:
-        conn.close()
-    return reusable
 
 
 def _embed_or_reuse(

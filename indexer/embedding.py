@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from indexer.embedding_export import GRAPH_BACKENDS, ExportRecord, default_cache_dir, ensure_export
+from indexer.embedding_export import GRAPH_BACKENDS, PROBE_TEXTS, ExportRecord, default_cache_dir, ensure_export
 from indexer.embedding_runners import (
     BACKEND_RUNTIMES,
     BACKENDS,
@@ -41,9 +41,10 @@ from indexer.embedding_runners import (
 __all__ = [
     "BACKENDS", "DEFAULT_MODEL", "DEFAULT_MODEL_ID", "Embedder", "EmbedderError", "FakeEmbedder", "ModelEmbedder",
     "auto_backends", "available_backends", "cpu_count", "cpu_flags", "default_cache_dir", "has_fast_bf16",
-    "load_embedder", "load_sentence_transformer",
+    "load_embedder", "load_sentence_transformer", "token_counter",
 ]
 
+CPU_PASSAGE_BATCH = 64
 _DEFAULT_ALIASES = {DEFAULT_MODEL_ID, "all-MiniLM-L6-v2"}
 
 
@@ -188,6 +189,7 @@ class ModelEmbedder:
         passages: Runner,
         queries: Runner,
         counter: Any,
+        passage_batch: int = CPU_PASSAGE_BATCH,
     ) -> None:
         self.model_id = model_id
         self.dimension = dimension
@@ -197,9 +199,12 @@ class ModelEmbedder:
         self._passages = passages
         self._queries = queries
         self._counter = counter  # a tokenizers.Tokenizer that neither truncates nor pads
+        self.passage_batch = passage_batch
 
-    def encode_passages(self, texts: Sequence[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
-        return _encode_sorted(texts, self._passages, self.dimension, batch_size, progress)
+    def encode_passages(
+        self, texts: Sequence[str], *, progress: bool = False, batch_size: int | None = None
+    ) -> np.ndarray:
+        return _encode_sorted(texts, self._passages, self.dimension, batch_size or self.passage_batch, progress)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -216,6 +221,25 @@ class ModelEmbedder:
             f"ModelEmbedder(model_id={self.model_id!r}, dimension={self.dimension}, "
             f"backend={self.backend!r}, query_backend={self.query_backend!r})"
         )
+
+
+class TokenCounter:
+    """`count_tokens` of a model without the model: picklable, so another process (a Ray task) can split passages."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self._tokenizer = tokenizer  # a tokenizers.Tokenizer that neither truncates nor pads
+
+    def __call__(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts), add_special_tokens=True)]
+
+
+def token_counter(embedder: Embedder) -> Callable[[Sequence[str]], list[int]]:
+    """A picklable token counter that counts exactly as `embedder.count_tokens`."""
+    if isinstance(embedder, ModelEmbedder):
+        return TokenCounter(embedder._counter)
+    return embedder.count_tokens  # FakeEmbedder pickles whole; any other embedder must pickle itself
 
 
 # --------------------------------------------------------------------------- loading
@@ -253,17 +277,52 @@ def _resolve_model(model: str | None) -> tuple[str, str]:
     return _local_snapshot(model) or model, model
 
 
-def _check_device(device: str, backend: str) -> None:
+TORCH_BACKENDS = ("torch-fp32", "torch-bf16", "torch-fp16")
+FP16_FLOOR = 0.995  # lowest cosine to fp32 on the guard texts for fp16 to encode passages on a GPU
+
+
+def resolve_device(device: str) -> str:
+    """"cpu", or the CUDA device to use: "auto" is CUDA when torch sees a GPU, else the CPU (said in the log).
+
+    Raises:
+        EmbedderError: an unknown device, or CUDA asked for where torch sees none.
+    """
     if device == "cpu":
-        return
-    if not device.startswith("cuda"):
-        raise EmbedderError(f"unknown device {device!r}; use 'cpu' or 'cuda' (or 'cuda:N')")
+        return device
+    if device != "auto" and not re.fullmatch(r"cuda(:\d+)?", device):
+        raise EmbedderError(f"unknown device {device!r}; use 'cpu', 'cuda' (or 'cuda:N') or 'auto'")
     import torch
 
-    if not torch.cuda.is_available():
-        raise EmbedderError(f"device {device!r} requested but torch sees no CUDA GPU; use device='cpu'")
-    if backend not in ("auto", "torch-fp32", "torch-bf16"):
-        raise EmbedderError(f"backend {backend!r} runs on the CPU only; on {device!r} use torch-fp32 or torch-bf16")
+    if torch.cuda.is_available():
+        return "cuda" if device == "auto" else device
+    if device == "auto":
+        logging.getLogger(__name__).warning("device auto: torch sees no CUDA GPU, so the encoder runs on the CPU")
+        return "cpu"
+    raise EmbedderError(
+        f"device {device!r} requested but torch sees no CUDA GPU (torch {torch.__version__}, CUDA build: "
+        f"{torch.version.cuda or 'no'}); use --device cpu, or --device auto to fall back to the CPU by itself"
+    )
+
+
+def _check_device(device: str, backend: str) -> None:
+    if device != "cpu" and backend not in ("auto", *TORCH_BACKENDS):
+        raise EmbedderError(
+            f"backend {backend!r} runs on the CPU only; on {device!r} use {', '.join(TORCH_BACKENDS)} or auto"
+        )
+    if device == "cpu" and backend == "torch-fp16":
+        raise EmbedderError("backend 'torch-fp16' runs on a CUDA GPU only; on the CPU use torch-bf16 or auto")
+
+
+def passage_batch_size(device: str, gpu_memory_bytes: int | None = None) -> int:
+    """Passages per encoder call: 64 on the CPU; on a GPU, 32 per GiB of its memory, between 128 and 1024."""
+    if device == "cpu" or not gpu_memory_bytes:
+        return CPU_PASSAGE_BATCH if device == "cpu" else 128
+    return int(min(1024, max(128, 32 * (gpu_memory_bytes // 2**30))))
+
+
+def fp16_agrees(fp16: Runner, fp32: Runner, texts: Sequence[str] = PROBE_TEXTS) -> float:
+    """Lowest cosine between fp16 and fp32 vectors of `texts` (the quality guard of fp16 passages)."""
+    return float(np.sum(fp16(list(texts)) * fp32(list(texts)), axis=1).min())
 
 
 def auto_backends(device: str = "cpu") -> tuple[str, str]:
@@ -274,8 +333,8 @@ def auto_backends(device: str = "cpu") -> tuple[str, str]:
     is measured again when the graph is exported. Passages want throughput: bf16 where the CPU computes it
     natively (OpenVINO first, then torch autocast). Queries want latency for one short text: the fused ONNX graph.
     """
-    if device != "cpu":
-        return "torch-fp32", "torch-fp32"
+    if device != "cpu":  # a GPU: passages in fp16 (under the guard of `fp16_agrees`), queries in fp32
+        return "torch-fp16", "torch-fp32"
     installed = set(available_backends())
     order = ["openvino-bf16", "torch-bf16"] if has_fast_bf16() else []
     order += ["openvino", "onnx", "torch-fp32"]
@@ -306,16 +365,25 @@ def _from_export(folder: Path, passage_name: str, query_name: str, threads: int)
     )
 
 
-def _from_torch(name: str, model_id: str, device: str, passage_name: str, query_name: str) -> ModelEmbedder:
+def _from_torch(
+    name: str, model_id: str, device: str, passage_name: str, query_name: str, threads: int
+) -> ModelEmbedder:
     """An embedder over the sentence-transformers model run by torch (GPU, torch backends, or a fallback)."""
-    _set_torch_threads(cpu_count())
+    _set_torch_threads(threads)
     st_model = load_sentence_transformer(name, device)
     dim = st_model.get_embedding_dimension()
     if not dim or getattr(st_model, "tokenizer", None) is None:
         raise EmbedderError(f"model {model_id!r} is not a sentence-transformers text model with a tokenizer")
     if getattr(st_model.tokenizer, "backend_tokenizer", None) is None:
         raise EmbedderError(f"model {model_id!r} has no fast tokenizer; use a model folder with tokenizer.json")
-    runners = {name: TorchRunner(st_model, bf16=name == "torch-bf16") for name in ("torch-fp32", "torch-bf16")}
+    runners: dict[str, Runner] = {n: TorchRunner(st_model, bf16=n == "torch-bf16") for n in TORCH_BACKENDS[:2]}
+    if "torch-fp16" in (passage_name, query_name):
+        runners["torch-fp16"] = _guarded_fp16(st_model, runners["torch-fp32"])
+    memory = None
+    if device != "cpu":
+        import torch
+
+        memory = int(torch.cuda.get_device_properties(torch.device(device)).total_memory)
     return ModelEmbedder(
         model_id=model_id,
         dimension=int(dim),
@@ -323,7 +391,24 @@ def _from_torch(name: str, model_id: str, device: str, passage_name: str, query_
         passages=runners[passage_name],
         queries=runners[query_name],
         counter=copy_tokenizer(st_model.tokenizer),
+        passage_batch=passage_batch_size(device, memory),
     )
+
+
+def _guarded_fp16(st_model: Any, fp32: Runner) -> Runner:
+    """A half-precision copy of the model for passages, or fp32 itself when fp16 disagrees on the guard texts."""
+    import copy
+
+    half = TorchRunner(copy.deepcopy(st_model).half(), bf16=False)
+    half.name = "torch-fp16"
+    cosine = fp16_agrees(half, fp32)
+    if cosine >= FP16_FLOOR:
+        return half
+    logging.getLogger(__name__).warning(
+        "fp16 passages agree with fp32 at cosine %.4f on the guard texts, under the floor %.3f: encoding in fp32",
+        cosine, FP16_FLOOR,
+    )
+    return fp32
 
 
 def load_embedder(
@@ -332,6 +417,7 @@ def load_embedder(
     backend: str = "auto",
     device: str = "cpu",
     cache_dir: Path | None = None,
+    threads: int | None = None,
 ) -> Embedder:
     """Load an embedding model for passages and queries, offline.
 
@@ -340,8 +426,10 @@ def load_embedder(
             None (or the default's hub id) uses the bundled all-MiniLM-L6-v2.
         backend: "auto" (fastest measured choice that agrees with fp32), or one of `available_backends()`.
             With "auto", queries go through the fastest single-text path (onnx) whatever runs passages.
-        device: "cpu" or "cuda" ("cuda" runs torch backends only).
+        device: "cpu", "cuda" (torch backends only; passages in fp16 under a quality guard with "auto") or "auto"
+            (CUDA when torch sees a GPU, else the CPU).
         cache_dir: Where exported ONNX graphs are kept (default ~/.cache/seedsearch); never downloaded.
+        threads: CPU threads of the encoder (default: every core this process may use).
 
     Returns:
         An Embedder whose vectors are float32 and L2-normalised.
@@ -356,6 +444,7 @@ def load_embedder(
             f"backend {backend!r} needs a runtime that is not installed "
             f"({BACKEND_RUNTIMES[backend]}); install it or choose one of {', '.join(available_backends())}"
         )
+    device = resolve_device(device)
     _check_device(device, backend)
     name, model_id = _resolve_model(model)
     passage_name, query_name = auto_backends(device) if backend == "auto" else (backend, backend)
@@ -366,7 +455,8 @@ def load_embedder(
                     f"model {model_id!r} is not a local folder, so it cannot be exported; pass the folder, or use "
                     "backend='torch-fp32'"
                 )
-            return _from_export(ensure_export(Path(name), model_id, cache_dir), passage_name, query_name, cpu_count())
+            folder = ensure_export(Path(name), model_id, cache_dir)
+            return _from_export(folder, passage_name, query_name, threads or cpu_count())
         except EmbedderError as err:
             if backend != "auto":
                 raise
@@ -374,8 +464,8 @@ def load_embedder(
             passage_name = "torch-bf16" if has_fast_bf16() else "torch-fp32"
             query_name = "torch-fp32"
             logging.getLogger(__name__).warning("embedding: %s; using %s instead", err, passage_name)
-    if {passage_name, query_name} - {"torch-fp32", "torch-bf16"}:
+    if {passage_name, query_name} - set(TORCH_BACKENDS):
         raise EmbedderError(
             f"backends {passage_name!r} and {query_name!r} cannot be mixed; use 'auto' or one backend for both"
         )
-    return _from_torch(name, model_id, device, passage_name, query_name)
+    return _from_torch(name, model_id, device, passage_name, query_name, threads or cpu_count())

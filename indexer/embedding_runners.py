@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
-BACKENDS = ("auto", "torch-fp32", "torch-bf16", "onnx", "openvino", "openvino-bf16")
+BACKENDS = ("auto", "torch-fp32", "torch-bf16", "torch-fp16", "onnx", "openvino", "openvino-bf16")
 BACKEND_RUNTIMES = {"onnx": "onnxruntime, onnx", "openvino": "openvino, onnx", "openvino-bf16": "openvino, onnx"}
 
 

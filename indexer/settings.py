@@ -28,7 +28,8 @@ class EncoderSettings(BaseSettings):
     backend: str = Field(
         "auto", description="Encoding backend: auto, torch-fp32, torch-bf16, onnx, openvino, openvino-bf16."
     )
-    device: str = Field("cpu", description="cpu or cuda.")
+    device: str = Field("cpu", description="cpu, cuda or auto (cuda when torch sees a GPU).")
+    threads: int | None = Field(None, ge=1, le=1024, description="Encoder threads (default: every usable core).")
     cache_dir: Path = Field(Path.home() / ".cache" / "seedsearch", description="Exported encoder models.")
 
 
@@ -42,3 +43,9 @@ class BuildSettings(EncoderSettings):
     )
     max_file_bytes: int = Field(DEFAULT_MAX_FILE_BYTES, ge=1, description="Larger source files are skipped.")
     index_kind: Literal["auto", "flat", "hnsw", "ivfpq"] = "auto"
+    ray_address: str | None = Field(
+        None, description="Build on a Ray cluster: HOST:PORT, ray://HOST:PORT, auto (this machine's) or local."
+    )
+    ray_connect_timeout_s: float = Field(15.0, gt=0, le=600, description="How long to try to reach the cluster.")
+    ray_local_cpus: int | None = Field(None, ge=1, description="CPUs of a `local` cluster (default: all).")
+    ray_object_store_mb: int = Field(256, ge=80, description="Object store of a `local` cluster, in MB.")

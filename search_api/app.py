@@ -40,7 +40,8 @@ def create_app(
         loaded = holder
         if loaded is None:
             model = embedder or load_embedder(
-                encoder.model, backend=encoder.backend, device=encoder.device, cache_dir=encoder.cache_dir
+                encoder.model, backend=encoder.backend, device=encoder.device, cache_dir=encoder.cache_dir,
+                threads=encoder.threads,
             )
             loaded = IndexHolder(encoder.index, model, options)
             loaded.load(required=False)

@@ -194,9 +194,14 @@ class ThreadPoolLimit:
         await self.app(scope, receive, send)
 
 
-def request_threads() -> int:
-    """Threads for synchronous routes: two per core this process may use, at least four."""
-    return max(4, 2 * len(os.sched_getaffinity(0)))
+def request_threads(workers: int = 1) -> int:
+    """Threads for synchronous routes: two per core this process may use (its share of them), at least four."""
+    return max(4, 2 * cores_per_worker(workers))
+
+
+def cores_per_worker(workers: int) -> int:
+    """Each worker's share of the cores this process may use, so N workers' threads do not fight."""
+    return max(1, len(os.sched_getaffinity(0)) // max(1, workers))
 
 
 def serve_api(app: Any, host: str, port: int) -> None:
@@ -207,7 +212,35 @@ def serve_api(app: Any, host: str, port: int) -> None:
         pass
 
 
-def prepare_server_process(malloc_arenas: int = 2) -> None:
+_WORKERS_ENV = "SEEDSEARCH_WORKERS"
+
+
+def serve_workers(workers: int, host: str, port: int) -> None:
+    """Serve from `workers` processes on one port, each with the app of `worker_app` (settings from the environment).
+
+    Every worker loads the encoder, maps the same read-only index files (the page cache holds them once) and
+    follows hot reloads on its own; one that is still loading takes no connections, so /health answers from a
+    ready one. The encoder's and FAISS's threads are sized to each worker's share of the cores.
+    """
+    share = str(cores_per_worker(workers))
+    os.environ[_WORKERS_ENV] = str(workers)
+    os.environ.setdefault("SEEDSEARCH_THREADS", share)
+    os.environ.setdefault("OMP_NUM_THREADS", share)  # FAISS; read when a worker first imports it
+    try:
+        uvicorn.run("search_api.server:worker_app", factory=True, workers=workers, **uvicorn_options(host, port))
+    except KeyboardInterrupt:
+        pass
+
+
+def worker_app() -> Any:
+    """The app of one worker process of `serve_workers`."""
+    from search_api.app import create_app
+
+    prepare_server_process(signals=False)
+    return ThreadPoolLimit(create_app(), request_threads(int(os.environ.get(_WORKERS_ENV, "1"))))
+
+
+def prepare_server_process(malloc_arenas: int = 2, *, signals: bool = True) -> None:
     """Call first thing in a serving process: stopping signals and memory arenas.
 
     SIGINT and SIGTERM stop start-up (loading the model) with KeyboardInterrupt: a command started in the
@@ -220,8 +253,9 @@ def prepare_server_process(malloc_arenas: int = 2) -> None:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    signal.signal(signal.SIGINT, interrupt)
-    signal.signal(signal.SIGTERM, interrupt)
+    if signals:  # not in a worker of `serve_workers`: uvicorn's own handlers already stop it cleanly
+        signal.signal(signal.SIGINT, interrupt)
+        signal.signal(signal.SIGTERM, interrupt)
     try:
         ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, malloc_arenas)
     except (OSError, AttributeError):  # not glibc: nothing to cap

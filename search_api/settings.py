@@ -55,6 +55,7 @@ class ServerSettings(BaseSettings):
         120.0, ge=0, description="How long an added or removed document waits for a running build before a 503."
     )
     reload_interval_s: float = Field(1.0, gt=0, description="How often the server looks for a newer build.")
+    workers: int = Field(1, ge=1, le=64, description="Server processes sharing the port and the memory-mapped index.")
 
     @field_validator("api_key")
     @classmethod

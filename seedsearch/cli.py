@@ -56,6 +56,7 @@ def clean_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from indexer.distributed.cluster import RayBuildError  # light: Ray itself is imported only by a Ray build
         from indexer.documents import NoDocumentsError, SourceNotFoundError
         from indexer.embedding import EmbedderError
         from indexer.store import IndexStoreError
@@ -66,7 +67,8 @@ def clean_errors(command: F) -> F:
             raise
         except KeyboardInterrupt:
             raise fail("interrupted") from None
-        except (NoDocumentsError, SourceNotFoundError, EmbedderError, IndexStoreError, ValueError) as err:
+        except (NoDocumentsError, SourceNotFoundError, EmbedderError, IndexStoreError, RayBuildError,
+                ValueError) as err:
             raise fail(str(err)) from None
         except OSError as err:
             raise fail(f"{err.strerror or err} ({err.filename or ''})".replace(" ()", "")) from None
@@ -86,7 +88,10 @@ def _settings(kind: type[S], **overrides: Any) -> S:
 def _embedder(settings: EncoderSettings) -> Any:
     from indexer.embedding import load_embedder
 
-    return load_embedder(settings.model, backend=settings.backend, device=settings.device, cache_dir=settings.cache_dir)
+    return load_embedder(
+        settings.model, backend=settings.backend, device=settings.device, cache_dir=settings.cache_dir,
+        threads=settings.threads,
+    )
 
 
 @app.command()
@@ -113,30 +118,23 @@ def build(
     follow_links: Annotated[
         bool, typer.Option("--follow-links", help="Index what symbolic links outside the sources point to.")
     ] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="Build on a Ray cluster: HOST:PORT, auto or local (env SEEDSEARCH_RAY_ADDRESS)."),
+    ] = None,
 ) -> None:
     """Build or update the index from the sources and publish it atomically."""
-    from indexer.build import build_index
-
     settings = _settings(
         BuildSettings,
         source=source or None, index=index, model=model, backend=backend, device=device,
-        index_kind=index_kind, passage_max_tokens=max_tokens, passage_min_tokens=min_tokens,
+        index_kind=index_kind, passage_max_tokens=max_tokens, passage_min_tokens=min_tokens, ray_address=ray,
     )
+    if settings.ray_address:  # an unreachable cluster fails before the model is loaded
+        from indexer.distributed.cluster import check_reachable
+
+        check_reachable(settings.ray_address, settings.ray_connect_timeout_s)
     embedder = _embedder(settings)
-    report = build_index(
-        settings.source,
-        settings.index,
-        embedder,
-        max_tokens=settings.passage_max_tokens,
-        min_tokens=settings.passage_min_tokens,
-        max_file_bytes=settings.max_file_bytes,
-        index_kind=settings.index_kind,
-        full=full,
-        wait_s=wait,
-        progress=not quiet and sys.stderr.isatty(),
-        log=lambda message: typer.echo(message, err=True),
-        follow_links=follow_links,
-    )
+    report = _build(settings, embedder, full=full, wait=wait, quiet=quiet, follow_links=follow_links)
     for skipped in report.skipped:
         typer.echo(skipped.report_line(), err=True)
     if report.up_to_date:
@@ -149,6 +147,42 @@ def build(
         f"embedded, {report.reused_passages} vectors reused) in {report.seconds:.1f} s, "
         f"{report.passages_per_s:.0f} passages/s, {report.words_per_s:.0f} words/s [{embedder.backend}]"
     )
+
+
+def _build(settings: BuildSettings, embedder: Any, *, full: bool, wait: float, quiet: bool, follow_links: bool) -> Any:
+    """Run the build here, or its passage stage on the Ray cluster `settings.ray_address` names."""
+    from contextlib import nullcontext
+
+    from indexer.build import build_index
+
+    log = lambda message: typer.echo(message, err=True)  # noqa: E731
+    stage: Any = None
+    cluster: Any = nullcontext()
+    if settings.ray_address:
+        from indexer.distributed import ClusterOptions, EncoderSpec, RayPassages, ray_cluster
+
+        options = ClusterOptions(
+            settings.ray_address, settings.ray_connect_timeout_s, settings.ray_local_cpus,
+            settings.ray_object_store_mb,
+        )
+        cluster = ray_cluster(options, log)
+        stage = RayPassages(EncoderSpec.of(embedder, settings.model, settings.device, settings.cache_dir))
+    with cluster:
+        return build_index(
+            settings.source,
+            settings.index,
+            embedder,
+            max_tokens=settings.passage_max_tokens,
+            min_tokens=settings.passage_min_tokens,
+            max_file_bytes=settings.max_file_bytes,
+            index_kind=settings.index_kind,
+            full=full,
+            wait_s=wait,
+            progress=not quiet and sys.stderr.isatty(),
+            log=log,
+            follow_links=follow_links,
+            passages=stage,
+        )
 
 
 @app.command()
@@ -333,9 +367,13 @@ def serve(
     wait_for_index: Annotated[
         bool, typer.Option("--wait-for-index", help="Start without an index and load it once built.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, max=64, help="Server processes on one port (env SEEDSEARCH_WORKERS)."),
+    ] = None,
 ) -> None:
-    """Serve the JSON search API (the model and index load once, here, before the port opens)."""
-    from search_api.server import prepare_server_process, serve_api
+    """Serve the JSON search API: the model and index load before the port opens (in each worker with --workers)."""
+    from search_api.server import prepare_server_process, serve_api, serve_workers
 
     prepare_server_process()  # SIGINT or SIGTERM while the model loads stops start-up; malloc arenas capped
     from indexer.store import IndexMissingError, Manifest, resolve_build
@@ -344,13 +382,21 @@ def serve(
     from search_api.service import IndexHolder
 
     settings = _settings(EncoderSettings, index=index, model=model, backend=backend, device=device)
-    server = _settings(ServerSettings, host=host, port=port)
+    server = _settings(ServerSettings, host=host, port=port, workers=workers)
     search_settings = SearchSettings()
     try:  # a missing index or a broken manifest fails here, before the model spends seconds loading
         Manifest.read(resolve_build(settings.index))
     except IndexMissingError:
         if not wait_for_index:
             raise
+    if server.workers > 1:  # each worker loads the model and the index itself, from these settings
+        for field in ("index", "model", "backend", "device", "cache_dir"):
+            if getattr(settings, field) is not None:
+                os.environ[f"SEEDSEARCH_{field.upper()}"] = str(getattr(settings, field))
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        typer.echo(f"seedsearch API on http://{server.host}:{server.port}, {server.workers} workers", err=True)
+        serve_workers(server.workers, server.host, server.port)
+        return
     holder = IndexHolder(settings.index, _embedder(settings), SearchOptions.from_settings(search_settings))
     holder.load(required=not wait_for_index)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
