@@ -147,7 +147,7 @@ def _publish_change(
     started: float,
 ) -> str | None:
     """Publish the previous build with `documents` added (or replaced) and `removed` ids left out."""
-    from indexer.build import _manifest, _write_build, sources_checksum
+    from indexer.build import _manifest, _write_build, local_passages, sources_checksum
 
     if not documents and not removed:
         return None
@@ -161,7 +161,8 @@ def _publish_change(
     say = log or (lambda message: None)
     try:
         written = _write_build(
-            build_dir, everything, previous, embedder, settings, manifest.vector_index.kind, False, {}, say
+            build_dir, everything, previous, embedder, settings, manifest.vector_index.kind, False, {}, say,
+            stage=local_passages,
         )
         sources = [Path(s) for s in manifest.extra.get("sources", [])]
         new = _manifest(embedder, written, sources_checksum(everything), settings, manifest.skipped, sources, started)
