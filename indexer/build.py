@@ -31,7 +31,7 @@ from indexer.database import (
     lexical_rows,
     open_for_update,
 )
-from indexer.documents import DEFAULT_MAX_FILE_BYTES, Document, SkippedSource, load_documents
+from indexer.documents import DEFAULT_MAX_FILE_BYTES, Document, LoadedDocuments, SkippedSource, load_documents
 from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
 from indexer.formats import decoding_notes
@@ -156,14 +156,7 @@ def build_index(
     started = time.perf_counter()
     timings: dict[str, float] = {}
     with build_lock(index_dir, wait_s=wait_s):
-        tick = time.perf_counter()
-        read_from = build_sources(index_dir, sources)  # with the documents added while serving (indexer.changes)
-        loaded = load_documents(read_from, max_file_bytes=max_file_bytes, follow_links=follow_links)
-        removed = removed_ids(index_dir)
-        documents = [doc for doc in loaded.documents if doc.doc_id not in removed]
-        timings["load"] = time.perf_counter() - tick
-        for note in decoding_notes(documents):
-            log(note)
+        loaded, documents = _load(index_dir, sources, max_file_bytes, follow_links, timings, log)
         settings = passage_settings(embedder, max_tokens, min_tokens)
         checksum = sources_checksum(documents)
         previous = None if full else _compatible_previous(index_dir, embedder, settings, log)
@@ -231,6 +224,22 @@ def _manifest(
         skipped=skipped,
         extra={"sources": [str(s) for s in sources]},
     )
+
+
+def _load(
+    index_dir: Path, sources: Sequence[Path], max_file_bytes: int, follow_links: bool, timings: dict[str, float],
+    log: Log,
+) -> tuple[LoadedDocuments, list[Document]]:
+    """The sources' documents with those added while serving (`indexer.changes`), less those removed since."""
+    tick = time.perf_counter()
+    read_from = build_sources(index_dir, sources)
+    loaded = load_documents(read_from, max_file_bytes=max_file_bytes, follow_links=follow_links)
+    removed = removed_ids(index_dir)
+    documents = [doc for doc in loaded.documents if doc.doc_id not in removed]
+    timings["load"] = time.perf_counter() - tick
+    for note in decoding_notes(documents):
+        log(note)
+    return loaded, documents
 
 
 def _compatible_previous(

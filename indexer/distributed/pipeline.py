@@ -9,7 +9,9 @@ driver, which numbers the passages in document order exactly as a local build do
 from __future__ import annotations
 
 import _thread
+import ctypes
 import pickle
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -204,7 +206,7 @@ class Watchdog:
         while not self._done.wait(min(5.0, self.stall_s / 4)):
             if time.monotonic() - self._last > self.stall_s:
                 self.fired = True
-                _thread.interrupt_main()
+                _interrupt_main_thread()
                 return
 
     def __enter__(self) -> Watchdog:
@@ -214,6 +216,16 @@ class Watchdog:
     def __exit__(self, *exc: object) -> None:
         self._done.set()
         self._thread.join(timeout=10)
+
+
+def _interrupt_main_thread() -> None:
+    """Raise KeyboardInterrupt in the main thread, even where SIGINT is ignored (`nohup`, a background job)."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        _thread.interrupt_main()  # also wakes a blocking system call
+        return
+    main = threading.main_thread().ident
+    if main is not None:  # delivered at the main thread's next Python step: Ray's iterator waits in short steps
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(main), ctypes.py_object(KeyboardInterrupt))
 
 
 def _assemble(

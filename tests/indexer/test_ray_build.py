@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import sqlite3
 import time
@@ -171,13 +172,18 @@ def test_the_cli_says_when_the_cluster_is_unreachable(tmp_path: Path, seed_copy:
     assert not (tmp_path / "i").exists()
 
 
-def test_the_watchdog_interrupts_a_stalled_wait_and_stays_quiet_otherwise() -> None:
+@pytest.mark.parametrize("sigint", ["handled", "ignored"])  # ignored: under nohup or as a background job
+def test_the_watchdog_interrupts_a_stalled_wait_and_stays_quiet_otherwise(sigint: str) -> None:
     from indexer.distributed.pipeline import Watchdog
 
     with Watchdog(60) as calm:
         calm.progress()
     assert not calm.fired
-    with pytest.raises(KeyboardInterrupt), Watchdog(0.4) as stalled:
-        for _ in range(600):  # the main thread waits in short steps, as Ray's iterator does
-            time.sleep(0.05)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler if sigint == "handled" else signal.SIG_IGN)
+    try:
+        with pytest.raises(KeyboardInterrupt), Watchdog(0.4) as stalled:
+            for _ in range(600):  # the main thread waits in short steps, as Ray's iterator does
+                time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert stalled.fired
