@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from indexer.formats.pages import page_of
 from indexer.paragraphs import Layout, leading_heading
 from indexer.sentences import split_sentences, strip_span
 
@@ -212,15 +213,17 @@ def _merge_short(
     pieces: list[tuple[int, int, int, str | None]],
     fitter: _Fitter,
     min_tokens: int,
+    page_at: Callable[[int], int | None],
 ) -> list[tuple[int, int, int, str | None]]:
-    """Merge consecutive pieces of one section while either side is under ``min_tokens``."""
+    """Merge consecutive pieces of one section and one page while either side is under ``min_tokens``."""
     merged: list[list[tuple[int, int, int, str | None]]] = []
     for piece in pieces:
         if merged:
             last = merged[-1]
             estimate = fitter.specials + sum(p[2] - fitter.specials for p in last) + piece[2] - fitter.specials
             short = piece[2] < min_tokens or _estimate([p[:3] for p in last], fitter.specials) < min_tokens
-            if short and last[-1][3] == piece[3] and estimate <= fitter.max_tokens:
+            same_page = page_at(last[0][0]) == page_at(piece[0])
+            if short and last[-1][3] == piece[3] and same_page and estimate <= fitter.max_tokens:
                 last.append(piece)
                 continue
         merged.append([piece])
@@ -338,7 +341,7 @@ def split_document(
         else:
             pieces.extend((s, e, c, section) for s, e, c in next(fitted))
     if min_tokens > 0:
-        pieces = _merge_short(pieces, fitter, min_tokens)
+        pieces = _merge_short(pieces, fitter, min_tokens, lambda offset: page_of(document.metadata, offset))
     pieces = _cap_characters(pieces, fitter)
     return [
         Passage(document.doc_id, position, section, start, end, text[start:end])

@@ -279,6 +279,15 @@ def test_min_tokens_merges_short_paragraphs_of_one_section_within_the_limit():
     assert texts(text, min_tokens=0, max_tokens=12)[0] == (None, "A b.")
 
 
+def test_min_tokens_never_joins_paragraphs_across_a_page_break():
+    text = "A b.\n\nC d.\n\nE f.\n\nG h."
+    second_page = text.index("E f.")
+    paged = Document("doc", "doc", text, {"page_starts": [0, second_page]}, "doc", content_hash(text))
+    passages = split_document(paged, whitespace_count, 12, 6)
+    assert [p.text for p in passages] == ["A b.\n\nC d.", "E f.\n\nG h."]
+    assert [p.text for p in split_document(make_document(text), whitespace_count, 12, 6)] == [text]
+
+
 # ---------------------------------------------------------------------------------------------------- sentences
 
 
