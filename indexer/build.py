@@ -54,7 +54,7 @@ from indexer.local_store import load_vectors, save_vectors
 from indexer.manifest import FORMAT_VERSION, REUSABLE_FORMATS, Manifest
 from indexer.passages import Passage, split_document
 from indexer.stage import TITLE_WORDS as TITLE_WORDS
-from indexer.stage import PassageStage, ReusableVectors, embedding_text
+from indexer.stage import PassageStage, ReusableVectors, StageInput, embedding_text
 from indexer.stage import reusable_vectors as _reusable_vectors
 from indexer.stage import text_key as _text_key
 from indexer.vector_index import VectorIndexInfo, build_vector_index, save_vector_index
@@ -359,7 +359,7 @@ def _write_build(
     first_id = int(start.old_ids.max()) + 1 if start.old_ids.size else 1
     reuse = ReusableVectors(start.reusable, start.old_vectors)
     rows, new_vectors, reused_passages = stage(
-        start.to_process, embedder, settings, first_id, resolver, reuse, progress, timings
+        StageInput(start.to_process, embedder, settings, first_id, resolver, reuse, progress, timings)
     )
 
     tick = time.perf_counter()
@@ -401,21 +401,14 @@ def _write_build(
     )
 
 
-def local_passages(
-    documents: Sequence[Document],
-    embedder: Embedder,
-    settings: dict[str, Any],
-    first_id: int,
-    resolver: EntityResolver,
-    reuse: ReusableVectors,
-    progress: bool,
-    timings: dict[str, float],
-) -> tuple[list[PassageRow], npt.NDArray[np.float32], int]:
+def local_passages(job: StageInput) -> tuple[list[PassageRow], npt.NDArray[np.float32], int]:
     """The passage stage of a local build: split, analyse and embed in this process."""
-    rows, embed_texts = _split_and_analyse(documents, embedder, settings, first_id, resolver, timings)
+    rows, embed_texts = _split_and_analyse(
+        job.documents, job.embedder, job.settings, job.first_id, job.resolver, job.timings
+    )
     tick = time.perf_counter()
-    vectors, reused = _embed_or_reuse(embedder, embed_texts, reuse.rows, reuse.vectors, progress)
-    timings["embedding"] = time.perf_counter() - tick
+    vectors, reused = _embed_or_reuse(job.embedder, embed_texts, job.reuse.rows, job.reuse.vectors, job.progress)
+    job.timings["embedding"] = time.perf_counter() - tick
     return rows, vectors, reused
 
 

@@ -77,20 +77,24 @@ class ReusableVectors:
     vectors: npt.NDArray[np.float32]
 
 
+@dataclass(frozen=True)
+class StageInput:
+    """What a passage stage works on: the documents to split, analyse and embed, and how."""
+
+    documents: Sequence[Document]
+    embedder: Embedder
+    settings: dict[str, Any]
+    first_id: int
+    resolver: EntityResolver
+    reuse: ReusableVectors
+    progress: bool
+    timings: dict[str, float]  # the stage adds its own stage times
+
+
 class PassageStage(Protocol):
     """Documents -> analysed passages (ids from `first_id`, in document order) and one float32 vector each.
 
     Returns the rows, their vectors, and how many of the vectors were copied from `reuse`.
     """
 
-    def __call__(
-        self,
-        documents: Sequence[Document],
-        embedder: Embedder,
-        settings: dict[str, Any],
-        first_id: int,
-        resolver: EntityResolver,
-        reuse: ReusableVectors,
-        progress: bool,
-        timings: dict[str, float],
-    ) -> tuple[list[PassageRow], npt.NDArray[np.float32], int]: ...
+    def __call__(self, job: StageInput) -> tuple[list[PassageRow], npt.NDArray[np.float32], int]: ...

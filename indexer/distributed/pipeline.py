@@ -29,7 +29,7 @@ from indexer.documents import Document
 from indexer.embedding import Embedder, FakeEmbedder, load_embedder, token_counter
 from indexer.entities import EntityResolver
 from indexer.passages import split_document
-from indexer.stage import ReusableVectors, embedding_text, text_key
+from indexer.stage import ReusableVectors, StageInput, embedding_text, text_key
 
 # Encoder actors hold the cluster's CPUs (one thread each); analysis tasks ask for almost none, so an actor pool
 # that fills the cluster never starves them: their number is capped instead.
@@ -118,26 +118,16 @@ class RayPassages:
     actors: int | None = None  # default: one per GPU, else one per ENCODER_CPUS of the cluster's CPUs
     stall_s: float = STALL_S
 
-    def __call__(
-        self,
-        documents: Sequence[Document],
-        embedder: Embedder,
-        settings: dict[str, Any],
-        first_id: int,
-        resolver: EntityResolver,
-        reuse: ReusableVectors,
-        progress: bool,
-        timings: dict[str, float],
-    ) -> tuple[list[PassageRow], npt.NDArray[np.float32], int]:
+    def __call__(self, job: StageInput) -> tuple[list[PassageRow], npt.NDArray[np.float32], int]:
         import ray
 
         tick = time.perf_counter()
-        if not documents:
-            return [], np.zeros((0, embedder.dimension), dtype=np.float32), 0
+        if not job.documents:
+            return [], np.zeros((0, job.embedder.dimension), dtype=np.float32), 0
         context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = progress
+        context.enable_progress_bars = job.progress
         context.issue_detectors_config.detectors = []  # advice printed every 30 s; the build says what matters
-        dataset = self._dataset(ray, documents, embedder, settings, reuse.rows)
+        dataset = self._dataset(ray, job.documents, job.embedder, job.settings, job.reuse.rows)
         with Watchdog(self.stall_s) as watchdog:
             try:
                 batches = []
@@ -155,8 +145,8 @@ class RayPassages:
                 first = (str(err).strip().splitlines() or [""])[0][:300]
                 raise RayBuildError(f"the distributed build failed ({type(err).__name__}: {first}); "
                                     "nothing was published") from None
-        rows, vectors, reused = _assemble(batches, first_id, reuse, embedder.dimension)
-        timings["distributed"] = time.perf_counter() - tick
+        rows, vectors, reused = _assemble(batches, job.first_id, job.reuse, job.embedder.dimension)
+        job.timings["distributed"] = time.perf_counter() - tick
         return rows, vectors, reused
 
     def _dataset(self, ray: Any, documents: Sequence[Document], embedder: Embedder, settings: dict[str, Any],
