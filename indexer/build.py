@@ -53,7 +53,6 @@ from indexer.lexical import LEXICAL_VERSION, write_lexical_index
 from indexer.local_store import load_vectors, save_vectors
 from indexer.manifest import FORMAT_VERSION, REUSABLE_FORMATS, Manifest
 from indexer.passages import Passage, split_document
-from indexer.stage import TITLE_WORDS as TITLE_WORDS
 from indexer.stage import PassageStage, ReusableVectors, StageInput, embedding_text
 from indexer.stage import reusable_vectors as _reusable_vectors
 from indexer.stage import text_key as _text_key
@@ -168,18 +167,11 @@ def build_index(
                 loaded.skipped, time.perf_counter() - started, 0, up_to_date=True, timings=timings,
             )
 
-        build_dir = new_build_dir(index_dir)
-        try:
-            report = _write_build(
-                build_dir, documents, previous, embedder, settings, index_kind, progress, timings, log,
-                passages or local_passages,
-            )
-            manifest = _manifest(embedder, report, checksum, settings, len(loaded.skipped), sources, started)
-            (build_dir / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
-            final_dir = publish(index_dir, build_dir)
-        except BaseException:
-            shutil.rmtree(build_dir, ignore_errors=True)
-            raise
+        report, final_dir = publish_build(
+            index_dir, documents, previous, embedder, settings, index_kind=index_kind, checksum=checksum,
+            skipped=len(loaded.skipped), sources=sources, started=started, log=log, stage=passages,
+            progress=progress, timings=timings,
+        )
     return BuildReport(
         index_dir=index_dir, build_dir=final_dir, documents=report.documents, passages=report.passages,
         embedded_documents=report.embedded_documents, embedded_passages=report.embedded_passages,
@@ -187,6 +179,30 @@ def build_index(
         skipped=loaded.skipped, seconds=time.perf_counter() - started, words=report.words, timings=timings,
         reused_passages=report.reused_passages,
     )
+
+
+def publish_build(
+    index_dir: Path, documents: Sequence[Document], previous: tuple[Path, Manifest] | None, embedder: Embedder,
+    settings: dict[str, Any], *, index_kind: str, checksum: str, skipped: int, sources: Sequence[Path],
+    started: float, log: Log, stage: PassageStage | None = None, progress: bool = False,
+    timings: dict[str, float] | None = None,
+) -> tuple[_Written, Path]:
+    """Write a build of `documents` (reusing `previous`) with its manifest and publish it atomically.
+
+    The caller holds the build lock. A failure removes the unfinished build and leaves the published one as it was.
+    """
+    build_dir = new_build_dir(index_dir)
+    try:
+        written = _write_build(
+            build_dir, documents, previous, embedder, settings, index_kind, progress,
+            {} if timings is None else timings, log, stage or local_passages,
+        )
+        manifest = _manifest(embedder, written, checksum, settings, skipped, sources, started)
+        (build_dir / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+        return written, publish(index_dir, build_dir)
+    except BaseException:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise
 
 
 def _up_to_date(manifest: Manifest, checksum: str) -> bool:

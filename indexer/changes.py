@@ -33,12 +33,9 @@ from indexer.index_dir import (
     ADDED,
     BUILDS,
     DATABASE,
-    MANIFEST,
     REMOVED,
     IndexStoreError,
     build_lock,
-    new_build_dir,
-    publish,
     removed_ids,
 )
 
@@ -147,7 +144,7 @@ def _publish_change(
     started: float,
 ) -> str | None:
     """Publish the previous build with `documents` added (or replaced) and `removed` ids left out."""
-    from indexer.build import _manifest, _write_build, local_passages, sources_checksum
+    from indexer.build import publish_build, sources_checksum
 
     if not documents and not removed:
         return None
@@ -156,21 +153,13 @@ def _publish_change(
     # Unchanged documents are copied with the database: the build only compares their ids and hashes.
     kept = [Document(d, "", "", {}, "", h) for d, h in document_hashes(old_dir / DATABASE).items() if d not in replaced]
     everything = [*kept, *documents]
-    settings = manifest.passage_settings
-    build_dir = new_build_dir(index_dir)
-    say = log or (lambda message: None)
-    try:
-        written = _write_build(
-            build_dir, everything, previous, embedder, settings, manifest.vector_index.kind, False, {}, say,
-            stage=local_passages,
-        )
-        sources = [Path(s) for s in manifest.extra.get("sources", [])]
-        new = _manifest(embedder, written, sources_checksum(everything), settings, manifest.skipped, sources, started)
-        (build_dir / MANIFEST).write_text(new.to_json(), encoding="utf-8")
-        return publish(index_dir, build_dir).name
-    except BaseException:
-        shutil.rmtree(build_dir, ignore_errors=True)
-        raise
+    _, build_dir = publish_build(
+        index_dir, everything, previous, embedder, manifest.passage_settings,
+        index_kind=manifest.vector_index.kind, checksum=sources_checksum(everything), skipped=manifest.skipped,
+        sources=[Path(s) for s in manifest.extra.get("sources", [])], started=started,
+        log=log or (lambda message: None),
+    )
+    return build_dir.name
 
 
 def _published(index_dir: Path, embedder: Embedder) -> tuple[Path, Any]:
