@@ -3,9 +3,6 @@ a deleted one is gone, and searches running the whole time never fail."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -16,8 +13,7 @@ import httpx
 import pytest
 
 from tests.indexer.formats.fixtures import PdfPage, html_page, two_column_pdf
-from tests.paths import REPO
-from tests.search_api.test_reload import Server, free_port, served_copy, wait_healthy  # noqa: F401 (fixture)
+from tests.search_api.test_reload import ENV, Server, served_copy, serving  # noqa: F401 (fixture)
 
 KEY = "live-test-key"
 HEADERS = {"X-API-Key": KEY}
@@ -62,18 +58,8 @@ class Searching:
 
 @pytest.fixture
 def keyed_server(served_copy: Path) -> Iterator[Server]:  # noqa: F811
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "SEEDSEARCH_API_KEY": KEY}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seedsearch.cli", "serve", "--index", str(served_copy), "--port", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    server = Server(f"http://127.0.0.1:{port}", process)
-    try:
-        wait_healthy(server.url, process)
+    with serving(served_copy, {**ENV, "SEEDSEARCH_API_KEY": KEY}) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def found_within(client: httpx.Client, sentence: str, doc_id: str, deadline_s: float) -> bool:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,13 +182,12 @@ class Server:
         return self.process.stderr.read() if self.process.stderr else ""
 
 
-@pytest.fixture
-def real_server(served_copy: Path) -> Iterator[Server]:
-    """`seedsearch serve` as a subprocess with the real model, looking for new builds every 0.5 s."""
+@contextmanager
+def serving(index: Path, env: dict[str, str], *options: str) -> Iterator[Server]:
+    """`seedsearch serve --index INDEX OPTIONS` as a subprocess on a free port, healthy, stopped afterwards."""
     port = free_port()
-    env = {**ENV, "SEEDSEARCH_RELOAD_INTERVAL_S": "0.5"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "seedsearch.cli", "serve", "--index", str(served_copy), "--port", str(port)],
+        [sys.executable, "-m", "seedsearch.cli", "serve", "--index", str(index), "--port", str(port), *options],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     server = Server(f"http://127.0.0.1:{port}", process)
@@ -196,6 +196,13 @@ def real_server(served_copy: Path) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def real_server(served_copy: Path) -> Iterator[Server]:
+    """`seedsearch serve` as a subprocess with the real model, looking for new builds every 0.5 s."""
+    with serving(served_copy, {**ENV, "SEEDSEARCH_RELOAD_INTERVAL_S": "0.5"}) as server:
+        yield server
 
 
 def test_rebuild_under_load_fails_no_request_and_serves_the_new_document(

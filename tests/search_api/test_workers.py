@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +14,7 @@ import pytest
 from indexer.build import build_index
 from indexer.embedding import Embedder
 from indexer.index_dir import resolve_build
-from tests.paths import REPO
-from tests.search_api.test_reload import ENV, Server, free_port, wait_healthy
+from tests.search_api.test_reload import ENV, Server, serving
 
 pytestmark = pytest.mark.slow
 
@@ -31,19 +28,8 @@ def served(real_seed_index: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def two_workers(served: Path) -> Iterator[Server]:
-    port = free_port()
-    env = {**ENV, "SEEDSEARCH_RELOAD_INTERVAL_S": "0.5"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seedsearch.cli", "serve", "--index", str(served), "--port", str(port),
-         "--workers", "2"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    server = Server(f"http://127.0.0.1:{port}", process)
-    try:
-        wait_healthy(server.url, process)
+    with serving(served, {**ENV, "SEEDSEARCH_RELOAD_INTERVAL_S": "0.5"}, "--workers", "2") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def workers(server: Server) -> list[psutil.Process]:
