@@ -115,6 +115,9 @@ class LocalStore:
     def context(self, passage_id: int, window: int) -> list[StoredPassage]:
         return self.database.context(passage_id, window)
 
+    def answer_windows(self, passage_ids: Sequence[int], max_chars: int) -> dict[int, tuple[int, ...]]:
+        return self.database.answer_windows(passage_ids, max_chars)
+
     def facets(self, limit: int = 200) -> dict[str, list[Any]]:
         return self.database.facets(limit)
 

@@ -192,6 +192,34 @@ class PassageStore:
         )
         return [_passage(r) for r in rows]
 
+    def answer_windows(self, ids: Sequence[int], max_chars: int) -> dict[int, tuple[int, ...]]:
+        """For each passage, the run of passages of its document shown with it as one answer.
+
+        Each document is cut, from its start, into runs of consecutive passages of one section and one page
+        whose texts together, with a paragraph break (two characters) between them, hold at most `max_chars`; a passage
+        longer than that is a run of its own. The runs depend only on the document, so two passages of one
+        run always get the same answer.
+        """
+        conn = self._conn()
+        found: dict[int, tuple[int, ...]] = {}
+        for doc_id in dict.fromkeys(self.doc_ids(ids).values()):
+            rows = conn.execute(
+                f"SELECT id, section, {'page' if self.has_dates else 'NULL'}, length(text) FROM passages"
+                " WHERE doc_id = ? ORDER BY position",
+                (doc_id,),
+            )
+            run: list[int] = []
+            used, key = 0, None
+            for pid, section, page, length in rows:
+                if run and (key != (section, page) or used + 2 + length > max_chars):
+                    found.update(dict.fromkeys(run, tuple(run)))
+                    run = []
+                used = used + 2 + length if run else length
+                run.append(pid)
+                key = (section, page)
+            found.update(dict.fromkeys(run, tuple(run)))
+        return {pid: found[pid] for pid in map(int, ids) if pid in found}
+
     def facets(self, limit: int = 200) -> dict[str, list[Any]]:
         """The most common documents, speakers and entities, for filter menus."""
         conn = self._conn()

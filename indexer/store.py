@@ -129,6 +129,12 @@ class SearchStore(Protocol):
         """The passage and up to `window` neighbours on each side in its document, in order."""
         ...
 
+    def answer_windows(self, passage_ids: Sequence[int], max_chars: int) -> dict[int, tuple[int, ...]]:
+        """passage id -> the ids, in order, of the run of its document's passages shown with it as one answer:
+        consecutive passages of one section and page holding at most `max_chars` together (see
+        `PassageStore.answer_windows`)."""
+        ...
+
     def facets(self, limit: int = 200) -> dict[str, list[Any]]:
         """The most common documents, speakers and entities, for filter menus."""
         ...

@@ -235,9 +235,13 @@ class SearchHit(_Answer):
     doc_id: str
     title: str
     section: str | None = None
-    text: str
-    start: int = Field(0, description="Offset of the passage in its document's text.")
-    end: int = 0
+    text: str = Field(
+        description="The passage with the neighbouring passages of its run (`passages`), paragraphs separated by a "
+        "blank line."
+    )
+    passages: list[int] = Field([], description="The ids of the passages `text` holds, in order; `passage_id` ranked.")
+    start: int = Field(0, description="Offset of `text`'s first passage in its document's text.")
+    end: int = Field(0, description="Offset of the end of `text`'s last passage in its document's text.")
     highlights: list[Span] = Field([], description="The answering sentence(s), as offsets within `text`.")
     speakers: list[Speaker] = []
     entities: list[EntityRef] = []

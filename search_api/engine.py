@@ -17,10 +17,11 @@ from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
 from indexer.store import LexicalQuery, PassageFilter, SearchStore, StoredPassage
 from indexer.tokens import MAX_QUERY_TERMS, words
+from search_api.answers import answer_runs
 from search_api.boosts import StatementReason, boost_statements
 from search_api.contract import Mode
 from search_api.fusion import Candidates, SearchOptions, fuse
-from search_api.highlights import best_sentence
+from search_api.highlights import best_sentence_in_run
 from search_api.question import parse_question
 
 #: A question is searched by its first 64 words; the rest is ignored, never refused. Real questions are far
@@ -52,8 +53,9 @@ class Hit:
     rank: int
     score: float
     passage: StoredPassage
-    highlights: tuple[tuple[int, int], ...]
+    highlights: tuple[tuple[int, int], ...]  # within the text of `run`
     reason: StatementReason | None = None
+    run: tuple[StoredPassage, ...] = ()  # what the hit shows: `passage` and its neighbours (search_api.answers)
 
 
 @dataclass(frozen=True)
@@ -220,14 +222,17 @@ class SearchEngine:
         passages = self.index.passages(shortlist)
         scores = {pid: fused[pid] for pid in shortlist}
         boosted = boost_statements(found.intent, scores, passages, self.options.statement_weight, self.resolver)
-        ranked = sorted(boosted, key=lambda pid: (-boosted[pid].score, pid))[:k]
+        ranked = sorted(boosted, key=lambda pid: (-boosted[pid].score, pid))
         return [
             Hit(
                 rank,
                 round(boosted[pid].score, 6),
                 passages[pid],
-                best_sentence(passages[pid], found.terms, found.intent),
+                best_sentence_in_run(run, found.terms, found.intent),
                 boosted[pid].reason,
+                run,
             )
-            for rank, pid in enumerate(ranked, start=1)
+            for rank, (pid, run) in enumerate(
+                answer_runs(self.index, ranked, k, self.options.answer_chars), start=1
+            )
         ]

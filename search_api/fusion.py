@@ -23,6 +23,7 @@ class SearchOptions:
     document_weight: float = 2.0
     rrf_k: int = 60
     statement_weight: float = 1.0
+    answer_chars: int = 800
 
     @classmethod
     def from_settings(cls, settings: BaseModel) -> SearchOptions:

@@ -1,4 +1,4 @@
-"""Highlights: the sentence of a passage that best answers the question, as offsets within the passage."""
+"""Highlights: the sentence of a passage (or of an answer's run of passages) that best answers the question."""
 
 from __future__ import annotations
 
@@ -7,14 +7,31 @@ from collections.abc import Sequence
 
 from indexer.store import StoredPassage
 from indexer.tokens import analyse, stem
+from search_api.answers import run_offsets
 from search_api.question import QuestionIntent, statement_match
 
 
 def best_sentence(passage: StoredPassage, terms: Sequence[str], intent: QuestionIntent) -> tuple[tuple[int, int], ...]:
     """The sentence sharing most (stemmed) words with the question, or carrying the asked party's statement."""
-    spans = passage.sentence_spans
-    if len(spans) <= 1:
-        return ((spans[0][0], spans[0][1]),) if spans else ((0, len(passage.text)),)
+    return (_scored_best(passage, terms, intent)[0],)
+
+
+def best_sentence_in_run(
+    run: Sequence[StoredPassage], terms: Sequence[str], intent: QuestionIntent
+) -> tuple[tuple[int, int], ...]:
+    """`best_sentence` over the passages of an answer, as offsets within `answers.run_text(run)`."""
+    if len(run) == 1:
+        return best_sentence(run[0], terms, intent)
+    best, best_score = (0, 0), -1.0
+    for offset, passage in zip(run_offsets(run), run, strict=True):
+        (start, end), score = _scored_best(passage, terms, intent)
+        if score > best_score:
+            best, best_score = (offset + start, offset + end), score
+    return (best,)
+
+
+def _scored_best(passage: StoredPassage, terms: Sequence[str], intent: QuestionIntent) -> tuple[tuple[int, int], float]:
+    spans = passage.sentence_spans or ((0, len(passage.text)),)
     wanted = {stem(t) for t in terms}
     speaking = (
         [s for s in passage.parsed_statements if statement_match(intent, [s]) > 0] if intent.asks_statement else []
@@ -27,7 +44,7 @@ def best_sentence(passage: StoredPassage, terms: Sequence[str], intent: Question
             score += 3.0
         if score > best_score:
             best, best_score = (start, end), score
-    return (best,)
+    return best, best_score
 
 
 @functools.lru_cache(maxsize=65_536)

@@ -8,6 +8,7 @@ from typing import Any
 from indexer.entities import EntityResolver
 from indexer.store import StoredDocument, StoredPassage
 from search_api import contract
+from search_api.answers import run_text
 from search_api.engine import Hit, SearchResult
 
 
@@ -22,14 +23,16 @@ def entity_name(resolver: EntityResolver, entity_id: str) -> str:
 def search_hit(hit: Hit, resolver: EntityResolver) -> contract.SearchHit:
     """The one conversion of an engine hit into the API's hit, used by the API, the CLI and evaluation."""
     passage = hit.passage
+    run = hit.run or (passage,)
     speakers: dict[tuple[str, str | None], contract.Speaker] = {}
-    for statement in passage.parsed_statements:
+    for statement in (s for member in run for s in member.parsed_statements):
         speakers[(statement.speaker, statement.title)] = contract.Speaker(
             speaker=statement.speaker,
             title=statement.title,
             affiliations=list(statement.affiliations),
             affiliation_names=[entity_name(resolver, a) for a in statement.affiliations],
         )
+    entities = dict.fromkeys(e for member in run for e in member.entities)
     return contract.SearchHit(
         rank=hit.rank,
         score=hit.score,
@@ -37,14 +40,15 @@ def search_hit(hit: Hit, resolver: EntityResolver) -> contract.SearchHit:
         doc_id=passage.doc_id,
         title=passage.title,
         section=passage.section,
-        text=passage.text,
-        start=passage.start,
-        end=passage.end,
+        text=run_text(run),
+        passages=[member.id for member in run],
+        start=run[0].start,
+        end=run[-1].end,
         highlights=[contract.Span(start=s, end=e) for s, e in hit.highlights],
         speakers=list(speakers.values()),
-        entities=[contract.EntityRef(id=e, name=entity_name(resolver, e)) for e in passage.entities],
+        entities=[contract.EntityRef(id=e, name=entity_name(resolver, e)) for e in entities],
         why=_why(hit),
-        page=passage.page,
+        page=run[0].page,
         published=passage.published,
     )
 

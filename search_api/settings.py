@@ -36,6 +36,14 @@ class SearchSettings(BaseSettings):
     statement_weight: float = Field(
         _DEFAULTS.statement_weight, ge=0.0, description="Boost for passages where the asked party speaks."
     )
+    answer_chars: int = Field(
+        _DEFAULTS.answer_chars,
+        ge=0,
+        le=5000,
+        description="A hit shows its passage with the neighbouring passages of its run, up to this many "
+        "characters in all (about 150 words, under the 1,000 characters past which a text is a document rather "
+        "than an answer); 0: the passage alone.",
+    )
 
 
 class ServerSettings(BaseSettings):

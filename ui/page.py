@@ -13,11 +13,13 @@ import streamlit as st
 
 from search_api.contract import (
     DEFAULT_K,
+    MAX_CONTEXT_WINDOW,
     MAX_K,
     MODES,
     Facets,
     Health,
     Mode,
+    SearchHit,
     SearchRequest,
     SearchResponse,
     Sort,
@@ -346,19 +348,19 @@ def _results(client: ApiClient, response: SearchResponse, request: SearchRequest
             )
             with expander:
                 if expander.open:
-                    _context(client, hit.passage_id, hit.highlights)
+                    _context(client, hit)
 
 
-def _context(client: ApiClient, passage_id: int, highlights: Any) -> None:
-    try:
-        context = client.context(passage_id, window=1)
+def _context(client: ApiClient, hit: SearchHit) -> None:
+    try:  # the hit's own passages and one more on each side
+        context = client.context(hit.passage_id, window=min(len(hit.passages) + 1, MAX_CONTEXT_WINDOW))
     except ApiUnreachable as err:
         st.caption(f"Could not load the context: the API at {escape_markdown(err.url)} is not answering.")
         return
     except ApiError as err:
         st.caption(f"Could not load the context ({err.status}): {escape_markdown(err.detail)}")
         return
-    st.markdown(context_html(context, highlights), unsafe_allow_html=True)
+    st.markdown(context_html(context, hit), unsafe_allow_html=True)
 
 
 def _search_error(err: ApiError) -> None:

@@ -147,21 +147,43 @@ def why_html(why: Why | None) -> str:
     return f'<div class="ss-why">{escape_text(why_label(why))}</div>' if why is not None else ""
 
 
-def context_html(context: Context, hit_highlights: Sequence[Span] = ()) -> str:
-    """The passages around a hit, in document order; the hit is marked and keeps its highlights."""
+def context_html(context: Context, hit: SearchHit | None = None) -> str:
+    """The passages around a hit, in document order; the hit's passages are marked and keep its highlights."""
+    marked = _hit_highlights(context, hit)
     rows: list[str] = []
     last_section: str | None = None
     for passage in context.passages:
         if passage.section and passage.section != last_section:
             rows.append(f'<div class="ss-ctx-section">{escape_text(passage.section)}</div>')
         last_section = passage.section or last_section
-        rows.append(_context_row(passage, hit_highlights))
+        rows.append(_context_row(passage, marked.get(passage.passage_id)))
     return f'<div class="ss-ctx">{"".join(rows)}</div>'
 
 
-def _context_row(passage: ContextPassage, hit_highlights: Sequence[Span]) -> str:
-    if passage.is_hit:
-        return f'<div class="ss-ctx-p ss-ctx-hit">{highlight_html(passage.text, hit_highlights)}</div>'
+def _hit_highlights(context: Context, hit: SearchHit | None) -> dict[int, list[Span]]:
+    """passage id -> the hit's highlights within that passage, for each passage the hit's text shows."""
+    if hit is None:
+        return {p.passage_id: [] for p in context.passages if p.is_hit}
+    shown = set(hit.passages or [hit.passage_id])
+    marked: dict[int, list[Span]] = {}
+    searched_from = 0
+    for passage in context.passages:
+        if passage.passage_id not in shown:
+            continue
+        offset = hit.text.find(passage.text, searched_from)
+        if offset < 0:
+            marked[passage.passage_id] = []
+            continue
+        searched_from = end = offset + len(passage.text)
+        marked[passage.passage_id] = [
+            Span(start=h.start - offset, end=h.end - offset) for h in hit.highlights if h.start < end and h.end > offset
+        ]
+    return marked
+
+
+def _context_row(passage: ContextPassage, highlights: list[Span] | None) -> str:
+    if highlights is not None:
+        return f'<div class="ss-ctx-p ss-ctx-hit">{highlight_html(passage.text, highlights)}</div>'
     return f'<div class="ss-ctx-p">{escape_text(passage.text)}</div>'
 
 

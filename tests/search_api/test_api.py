@@ -17,7 +17,7 @@ from search_api.app import create_app
 from search_api.contract import MAX_METADATA_DEPTH
 from search_api.settings import ServerSettings
 
-FIELDS = {"rank", "score", "passage_id", "doc_id", "title", "section", "text", "start", "end", "highlights",
+FIELDS = {"rank", "score", "passage_id", "passages", "doc_id", "title", "section", "text", "start", "end", "highlights",
           "speakers", "entities", "why", "page", "published"}
 
 

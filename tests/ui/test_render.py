@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search_api.contract import Context, ContextPassage, EntityRef, Span, Speaker, Why
+from search_api.contract import Context, ContextPassage, EntityRef, SearchHit, Span, Speaker, Why
 from tests.ui.fakes import TUSK, TUSK_SENTENCE, TUSK_TEXT, hit
 from ui.render import (
     card_html,
@@ -173,10 +173,30 @@ def test_context_marks_the_hit_and_shows_each_section_once() -> None:
             ContextPassage(passage_id=3, position=2, text="after", section="Next"),
         ],
     )
-    out = context_html(context, [Span(start=4, end=9)])
+    hit = SearchHit(rank=1, score=1.0, passage_id=2, passages=[2], doc_id="d", title="T", text="the <hit>",
+                    highlights=[Span(start=4, end=9)])
+    out = context_html(context, hit)
     assert out.count("Intro") == 1 and out.count("Next") == 1
     assert '<div class="ss-ctx-p ss-ctx-hit">the <mark>&lt;hit&gt;</mark></div>' in out
     assert visible_text(out).index("before") < visible_text(out).index("after")
+
+
+def test_context_marks_every_passage_of_the_hit_and_moves_its_highlight_there() -> None:
+    context = Context(
+        doc_id="d",
+        title="T",
+        passages=[
+            ContextPassage(passage_id=1, position=0, text="Lead.", is_hit=True),
+            ContextPassage(passage_id=2, position=1, text="Quote here.", is_hit=False),
+            ContextPassage(passage_id=3, position=2, text="after", is_hit=False),
+        ],
+    )
+    hit = SearchHit(rank=1, score=1.0, passage_id=1, passages=[1, 2], doc_id="d", title="T",
+                    text="Lead.\n\nQuote here.", highlights=[Span(start=7, end=18)])
+    out = context_html(context, hit)
+    assert '<div class="ss-ctx-p ss-ctx-hit">Lead.</div>' in out
+    assert '<div class="ss-ctx-p ss-ctx-hit"><mark>Quote here.</mark></div>' in out
+    assert '<div class="ss-ctx-p">after</div>' in out
 
 
 def test_cards_show_the_date_and_the_pdf_page() -> None:

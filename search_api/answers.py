@@ -1,0 +1,59 @@
+"""Answers: each ranked passage shown with the neighbouring passages of its run, one answer per run.
+
+News paragraphs are often a single sentence: the lead names the speaker and the topic, the quote that answers
+comes a paragraph or two later. Passages stay paragraph-sized for ranking (a precise match ranks first); what a
+hit shows is the run of consecutive passages that holds the best one, up to `SearchOptions.answer_chars`
+characters (`SearchStore.answer_windows`), and a run already shown is not shown again further down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from indexer.store import SearchStore, StoredPassage
+
+#: Between the passages of one answer's text.
+SEPARATOR = "\n\n"
+
+
+def answer_runs(
+    store: SearchStore, ranked: Sequence[int], k: int, max_chars: int
+) -> list[tuple[int, tuple[StoredPassage, ...]]]:
+    """The first `k` ranked passages whose runs are not taken yet, each with its run's passages in order.
+
+    `max_chars` 0 gives each passage alone, as ranked.
+    """
+    if max_chars <= 0:
+        found = store.passages(ranked[:k])
+        return [(pid, (found[pid],)) for pid in ranked[:k] if pid in found]
+    chosen: list[tuple[int, tuple[int, ...]]] = []
+    taken: set[tuple[int, ...]] = set()
+    step = max(3 * k, 10)
+    for start in range(0, len(ranked), step):
+        batch = ranked[start : start + step]
+        runs = store.answer_windows(batch, max_chars)
+        for pid in batch:
+            run = runs.get(pid, (pid,))
+            if run not in taken:
+                taken.add(run)
+                chosen.append((pid, run))
+            if len(chosen) == k:
+                break
+        if len(chosen) == k:
+            break
+    found = store.passages([member for _, run in chosen for member in run])
+    return [(pid, tuple(found[m] for m in run if m in found)) for pid, run in chosen]
+
+
+def run_text(run: Sequence[StoredPassage]) -> str:
+    """What an answer shows: its passages' texts, one paragraph each."""
+    return SEPARATOR.join(passage.text for passage in run)
+
+
+def run_offsets(run: Sequence[StoredPassage]) -> list[int]:
+    """Where each passage of `run` starts within `run_text(run)`."""
+    offsets, at = [], 0
+    for passage in run:
+        offsets.append(at)
+        at += len(passage.text) + len(SEPARATOR)
+    return offsets
