@@ -74,6 +74,7 @@ class PassageStore:
         self.path = path
         self._local = threading.local()
         self._cache: dict[int, StoredPassage] = {}
+        self._runs: dict[int, dict[int, tuple[int, ...]]] = {}  # max_chars -> passage id -> its run
         try:
             conn = self._conn()
             self.document_count = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
@@ -196,29 +197,33 @@ class PassageStore:
         """For each passage, the run of passages of its document shown with it as one answer.
 
         Each document is cut, from its start, into runs of consecutive passages of one section and one page
-        whose texts together, with a paragraph break (two characters) between them, hold at most `max_chars`; a passage
-        longer than that is a run of its own. The runs depend only on the document, so two passages of one
-        run always get the same answer.
+        whose texts together, with a paragraph break (two characters) between them, hold at most `max_chars`; a
+        passage longer than that is a run of its own. The runs depend only on the document, so two passages of
+        one run always get the same answer; they are kept like passages, a build never changing.
         """
-        conn = self._conn()
-        found: dict[int, tuple[int, ...]] = {}
-        for doc_id in dict.fromkeys(self.doc_ids(ids).values()):
-            rows = conn.execute(
-                f"SELECT id, section, {'page' if self.has_dates else 'NULL'}, length(text) FROM passages"
-                " WHERE doc_id = ? ORDER BY position",
-                (doc_id,),
+        runs = self._runs.setdefault(max_chars, {})
+        missing = [pid for pid in map(int, ids) if pid not in runs]
+        if missing:
+            if len(runs) + len(missing) > self.CACHED_PASSAGES:
+                runs.clear()
+            page = "page" if self.has_dates else "NULL"
+            marks = ",".join("?" * len(missing))
+            rows = self._conn().execute(
+                f"SELECT id, doc_id, section, {page}, length(text) FROM passages WHERE doc_id IN"
+                f" (SELECT doc_id FROM passages WHERE id IN ({marks})) ORDER BY doc_id, position",
+                missing,
             )
             run: list[int] = []
             used, key = 0, None
-            for pid, section, page, length in rows:
-                if run and (key != (section, page) or used + 2 + length > max_chars):
-                    found.update(dict.fromkeys(run, tuple(run)))
+            for pid, doc_id, section, on_page, length in rows:
+                if run and (key != (doc_id, section, on_page) or used + 2 + length > max_chars):
+                    runs.update(dict.fromkeys(run, tuple(run)))
                     run = []
                 used = used + 2 + length if run else length
                 run.append(pid)
-                key = (section, page)
-            found.update(dict.fromkeys(run, tuple(run)))
-        return {pid: found[pid] for pid in map(int, ids) if pid in found}
+                key = (doc_id, section, on_page)
+            runs.update(dict.fromkeys(run, tuple(run)))
+        return {pid: runs[pid] for pid in map(int, ids) if pid in runs}
 
     def facets(self, limit: int = 200) -> dict[str, list[Any]]:
         """The most common documents, speakers and entities, for filter menus."""

@@ -28,9 +28,10 @@ def answer_runs(
         return [(pid, (found[pid],)) for pid in ranked[:k] if pid in found]
     chosen: list[tuple[int, tuple[int, ...]]] = []
     taken: set[tuple[int, ...]] = set()
-    step = max(3 * k, 10)
-    for start in range(0, len(ranked), step):
-        batch = ranked[start : start + step]
+    start = 0
+    while len(chosen) < k and start < len(ranked):
+        batch = ranked[start : start + 2 * (k - len(chosen))]  # runs of a few more than still needed
+        start += len(batch)
         runs = store.answer_windows(batch, max_chars)
         for pid in batch:
             run = runs.get(pid, (pid,))
@@ -39,8 +40,6 @@ def answer_runs(
                 chosen.append((pid, run))
             if len(chosen) == k:
                 break
-        if len(chosen) == k:
-            break
     found = store.passages([member for _, run in chosen for member in run])
     return [(pid, tuple(found[m] for m in run if m in found)) for pid, run in chosen]
 
