@@ -206,3 +206,13 @@ def test_cards_show_the_date_and_the_pdf_page() -> None:
     base = {"rank": 1, "score": 0.5, "passage_id": 1, "doc_id": "r.pdf", "title": "Report", "text": "Text."}
     assert "2026-03-14 · page 3" in card_html(SearchHit(**base, published="2026-03-14", page=3), 0.5)
     assert "ss-meta" not in card_html(SearchHit(**base), 0.5)
+
+
+def test_a_card_shows_the_paragraphs_of_an_answer_apart() -> None:
+    from search_api.contract import SearchHit
+    from ui.render import card_html
+
+    hit = SearchHit(rank=1, score=0.5, passage_id=1, passages=[1, 2], doc_id="d", title="T",
+                    text="Lead <b>.\n\nQuote\nwrapped.", highlights=[Span(start=11, end=25)])
+    out = card_html(hit, 0.5)
+    assert "Lead &lt;b&gt;.<br><br><mark>Quote<br>wrapped.</mark>" in out
