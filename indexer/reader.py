@@ -223,7 +223,8 @@ class PassageStore:
                 run.append(pid)
                 key = (doc_id, section, on_page)
             runs.update(dict.fromkeys(run, tuple(run)))
-        return {pid: runs[pid] for pid in map(int, ids) if pid in runs}
+        # get, not `in` then []: another thread may clear the cache in between
+        return {pid: found for pid in map(int, ids) if (found := runs.get(pid)) is not None}
 
     def facets(self, limit: int = 200) -> dict[str, list[Any]]:
         """The most common documents, speakers and entities, for filter menus."""
