@@ -10,9 +10,17 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 #: Never fetch weights from a hub, in this process or in the processes it starts.
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def report(text: str, out: Path | None) -> None:
+    """Print a benchmark's markdown and, with `--out FILE`, also write it there."""
+    print(text)
+    if out:
+        out.write_text(text, encoding="utf-8")
 
 
 def offline_env(**extra: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import Section, Table, Target, percentile
+from benchmarks import Section, Table, Target, percentile, report
 from benchmarks.bench_build import REUTERS, write_stories
 from benchmarks.bench_query import QUESTIONS, build_seed_index
 
@@ -117,9 +117,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     text = run(args.quick).to_markdown()
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    report(text, args.out)
 
 
 if __name__ == "__main__":

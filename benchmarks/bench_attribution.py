@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import Section, Table, Target, percentile
+from benchmarks import Section, Table, Target, percentile, report
 
 Log = Callable[[str], None]
 TARGET_MS = 5.0
@@ -99,9 +99,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     text = run(args.index, args.questions, args.rounds).to_markdown()
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    report(text, args.out)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks import Section, Table, Target, human_bytes, offline_env
+from benchmarks import Section, Table, Target, human_bytes, offline_env, report
 
 REUTERS = Path("/work/shared/datasets/reuters21578/reuters.jsonl")
 #: The naive build's words/s over the first 3,000 stories, measured on a quiet machine of this kind.
@@ -512,9 +512,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     result = run(args.quick, keep=args.keep)
     text = result.to_markdown()
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    report(text, args.out)
 
 
 if __name__ == "__main__":

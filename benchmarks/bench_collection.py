@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import Section, Table, Target, percentile
+from benchmarks import Section, Table, Target, percentile, report
 from benchmarks.bench_query import Server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -376,9 +376,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     result = run(args.quick, index=args.index, engines=args.compare_engines)
     text = result.to_markdown()
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    report(text, args.out)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import Section, Table, Target, human_bytes, offline_env
+from benchmarks import Section, Table, Target, human_bytes, offline_env, report
 from indexer import formats
 from tests.indexer.formats.fixtures import PdfPage, docx_file, fit_column, html_page, two_column_pdf
 
@@ -236,9 +236,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     text = run(args.quick, log=lambda message: print(message, file=sys.stderr, flush=True)).to_markdown()
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    report(text, args.out)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import Section, Table, Target, offline_env, percentile
+from benchmarks import Section, Table, Target, offline_env, percentile, report
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 CLIENTS = 8
@@ -474,9 +474,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     result = run(args.quick)
     text = result.to_markdown()
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    report(text, args.out)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import Section, Table, Target, offline_env, percentile
+from benchmarks import Section, Table, Target, offline_env, percentile, report
 from benchmarks.bench_query import QUESTIONS, SEEDS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -128,9 +128,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.update(offline_env())
     text = run(args.quick, ref=args.ref).to_markdown()
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    report(text, args.out)
 
 
 if __name__ == "__main__":

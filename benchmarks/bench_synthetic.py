@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from benchmarks import Section, Table, Target, percentile
+from benchmarks import Section, Table, Target, percentile, report
 from benchmarks.bench_collection import DEV_QUESTIONS, INDEX_ENV, dev_questions
 
 SYNTHETIC_ENV = "SEEDSEARCH_BENCH_SYNTHETIC_INDEX"
@@ -333,9 +333,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     result = run(args.quick, index=args.index, source=args.source, passages=args.passages, http=args.http)
     text = result.to_markdown()
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    report(text, args.out)
 
 
 if __name__ == "__main__":
