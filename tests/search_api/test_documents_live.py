@@ -3,9 +3,7 @@ a deleted one is gone, and searches running the whole time never fail."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,47 +11,13 @@ import httpx
 import pytest
 
 from tests.indexer.formats.fixtures import PdfPage, html_page, two_column_pdf
-from tests.search_api.test_reload import ENV, Server, served_copy, serving  # noqa: F401 (fixture)
+from tests.search_api.test_reload import ENV, Load, Server, served_copy, serving  # noqa: F401 (fixture)
 
 KEY = "live-test-key"
 HEADERS = {"X-API-Key": KEY}
 VISIBLE_WITHIN_S = 2.0
 PDF_SENTENCE = "Reindeer herders moved their animals across the frozen Tana river before the thaw."
 HTML_SENTENCE = "Volunteers replanted seagrass meadows in the shallow bay to shelter young cod."
-
-
-class Searching:
-    """Threads searching the server without pause, keeping every answer that is not a 200."""
-
-    def __init__(self, url: str, clients: int = 3) -> None:
-        self.url = url
-        self.outcomes: Counter[str] = Counter()
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
-
-    def _run(self) -> None:
-        with httpx.Client(base_url=self.url, headers=HEADERS, timeout=30) as client:
-            while not self._stop.is_set():
-                try:
-                    response = client.get("/search", params={"q": "What did Poland say?", "k": 5})
-                    outcome = str(response.status_code)
-                    if response.status_code != 200:
-                        self.failures.append(f"{response.status_code}: {response.text[:200]}")
-                except httpx.HTTPError as err:
-                    outcome = type(err).__name__
-                    self.failures.append(f"{outcome}: {err}")
-                self.outcomes[outcome] += 1
-
-    def __enter__(self) -> Searching:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=60)
 
 
 @pytest.fixture
@@ -78,7 +42,7 @@ def test_add_find_delete_while_searching(keyed_server: Server) -> None:
     pdf = two_column_pdf([PdfPage(left, right), PdfPage(["Spring came late to the fjords."], ["Lakes froze."])])
     html = html_page("Seagrass returns", [HTML_SENTENCE, "The project ran for three summers."])
     uploads = [("tana.pdf", pdf, "application/pdf"), ("seagrass.html", html.encode(), "text/html")]
-    with Searching(keyed_server.url) as load, httpx.Client(
+    with Load(keyed_server.url, clients=3, headers=HEADERS) as load, httpx.Client(
         base_url=keyed_server.url, headers=HEADERS, timeout=60
     ) as client:
         while sum(load.outcomes.values()) < 10 and not load.failures:

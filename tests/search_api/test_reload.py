@@ -101,8 +101,9 @@ class Load:
     QUESTIONS = ("What did Poland say?", "Who commands Nato forces in Europe?", "Greenland belongs to its people",
                  "Denmark sovereignty statement", "What did the French president say?")
 
-    def __init__(self, base_url: str, clients: int) -> None:
+    def __init__(self, base_url: str, clients: int, headers: dict[str, str] | None = None) -> None:
         self.base_url = base_url
+        self.headers = headers or {}
         self.outcomes: Counter[str] = Counter()
         self.failures: list[str] = []
         self._lock = threading.Lock()
@@ -110,7 +111,7 @@ class Load:
         self._threads = [threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(clients)]
 
     def _run(self, number: int) -> None:
-        with httpx.Client(base_url=self.base_url, timeout=30) as client:
+        with httpx.Client(base_url=self.base_url, headers=self.headers, timeout=30) as client:
             turn = number
             while not self._stop.is_set():
                 turn += 1
