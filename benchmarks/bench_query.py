@@ -221,7 +221,9 @@ def free_port() -> int:
 class Server:
     """`seedsearch serve` as a child process on a free loopback port, stopped on exit."""
 
-    def __init__(self, index_dir: Path, log_path: Path, start_timeout_s: float = 180.0) -> None:
+    def __init__(
+        self, index_dir: Path, log_path: Path, start_timeout_s: float = 180.0, extra_args: Sequence[str] = ()
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log_path.open("wb")
@@ -236,6 +238,7 @@ class Server:
             "127.0.0.1",
             "--port",
             str(self.port),
+            *extra_args,
         ]
         self.proc = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=offline_env())
         self._wait_ready(log_path, start_timeout_s)

@@ -21,9 +21,7 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -32,7 +30,8 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
+from benchmarks.bench_query import Server
+
 REUTERS = Path("/work/shared/datasets/reuters21578/reuters.jsonl")
 
 
@@ -51,12 +50,6 @@ class Outcome:
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def read_only_view(index_dir: Path, work: Path) -> Path:
@@ -121,36 +114,14 @@ async def load(url: str, clients: int, warmup: float, duration: float, out: Outc
     out.seconds = duration
 
 
-def wait_ready(url: str, server: subprocess.Popen[bytes], timeout_s: float = 600) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited with {server.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("the server did not become ready")
-
-
 def measure(view: Path, workers: int, clients: int, warmup: float, duration: float) -> Outcome:
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "seedsearch.cli", "serve", "--index", str(view), "--port", str(port),
-               "--workers", str(workers)]
-    server = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
     out = Outcome(workers)
-    try:
-        wait_ready(url, server)
+    with tempfile.TemporaryDirectory(prefix="bench-workers-log-") as logs, Server(
+        view, Path(logs) / "serve.log", start_timeout_s=600, extra_args=("--workers", str(workers))
+    ) as server:
         time.sleep(2 * workers)  # every worker has loaded, not only the first to answer
-        asyncio.run(load(url, clients, warmup, duration, out))
-        out.memory = [(pid, *memory(pid)) for pid in worker_pids(server, workers)]
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
+        asyncio.run(load(server.url, clients, warmup, duration, out))
+        out.memory = [(pid, *memory(pid)) for pid in worker_pids(server.proc, workers)]
     return out
 
 
