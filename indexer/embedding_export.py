@@ -1,12 +1,13 @@
 """Export a sentence-transformers model once to an ONNX graph, checked against fp32 and recorded beside it.
 
 An export folder (under ``~/.cache/seedsearch/onnx`` unless a cache dir is given) holds ``model.onnx`` (for
-OpenVINO), ``model.ort.onnx`` (fused for onnxruntime), ``tokenizer.json`` and ``export.json``: the model id,
-dimension, maximum sequence length, padding token and, per graph backend, the lowest cosine between its
-vectors and torch fp32's on probe texts, measured once when the graph was exported. A folder is named after a
-fingerprint of the model's files, so it is found without loading torch, and a changed model never reuses a
-stale graph. The export itself needs torch: :func:`ensure_export` runs it in a child process
-(``python -m indexer.embedding_export``), so the process that asks never imports torch.
+OpenVINO) with its weights in ``model.onnx.data``, ``model.ort.onnx`` (fused for onnxruntime, reading the same
+weights), ``tokenizer.json``, ``reference.json`` (the model's own fp32 vectors of the probe texts) and
+``export.json``: the model id, dimension, maximum sequence length, padding token and, per graph backend, the lowest
+cosine between its vectors and torch fp32's, measured once when the graph was exported. A folder is named after a
+fingerprint of the model's files, so it is found without loading torch, and a changed model never reuses a stale
+graph. The export needs torch: :func:`ensure_export` runs it in child processes (``python -m
+indexer.embedding_export``), so the process that asks never imports torch.
 """
 
 from __future__ import annotations
@@ -23,20 +24,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock
 
 from indexer.embedding_runners import (
     EmbedderError,
-    Runner,
     TorchRunner,
     available_backends,
-    copy_tokenizer,
     cpu_count,
     graph_runner,
     load_sentence_transformer,
+    tokenizer_from_json,
 )
 
-EXPORT_FORMAT = 2  # bump when the export recipe changes, so stale cached graphs are not reused
+EXPORT_FORMAT = 3  # bump when the export recipe changes, so stale cached graphs are not reused
 GRAPH_BACKENDS = ("onnx", "openvino", "openvino-bf16")
+STAGES = ("reference", "graph", "finish")
 AGREEMENT_FLOOR = {"onnx": 0.999, "openvino": 0.999, "openvino-bf16": 0.995}
 _FUSABLE_TYPES = {"bert", "roberta", "xlm-roberta", "distilbert", "mpnet"}
 _SAMPLE_BYTES = 4 * 1024 * 1024
@@ -106,42 +108,49 @@ def export_dir(model_folder: Path, model_id: str, cache_dir: Path | None) -> Pat
 
 
 def ensure_export(model_folder: Path, model_id: str, cache_dir: Path | None) -> Path:
-    """The export folder of the model, exported first (in a child process that loads torch) when missing."""
+    """The export folder of the model, exported first when missing, by three child processes in turn.
+
+    ``reference`` loads the model with sentence-transformers and keeps its vectors of the probe texts; ``graph``
+    traces the graph (the torch side, `indexer.embedding_trace`); ``finish`` folds its constants, fuses it for
+    onnxruntime and measures every graph backend against the reference, without torch. One child each, so that no
+    process holds torch, sentence-transformers and the graph runtimes at once; the one that asks never imports torch.
+    """
     folder = export_dir(model_folder, model_id, cache_dir)
     if (folder / "export.json").exists():
         return folder
-    command = [sys.executable, "-m", "indexer.embedding_export", str(model_folder), model_id, str(folder)]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise EmbedderError(
+            f"cannot create {folder} for the exported model: {err}. Pass a writable cache_dir."
+        ) from err
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not (folder / "export.json").exists():
-        lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
-        raise EmbedderError(f"cannot export model {model_id!r} to ONNX under {folder}: {lines[-1]}")
+    with FileLock(folder / ".export.lock"):  # two processes exporting at once: the second waits, then reuses
+        if (folder / "export.json").exists():
+            return folder
+        for stage in STAGES:
+            command = [
+                sys.executable,
+                "-m",
+                "indexer.embedding_export",
+                stage,
+                str(model_folder),
+                model_id,
+                str(folder),
+            ]
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
+                raise EmbedderError(f"cannot export model {model_id!r} to ONNX under {folder}: {lines[-1]}")
+    if not (folder / "export.json").exists():
+        raise EmbedderError(f"cannot export model {model_id!r} to ONNX under {folder}: export.json was not written")
     return folder
 
 
-# --------------------------------------------------------------------------------------------- with torch
-
-
-def export_model(model: Any, model_id: str, folder: Path) -> ExportRecord:
-    """Export the loaded sentence-transformers `model` into `folder`, measure each backend, write export.json."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        plain, fused = folder / "model.onnx", folder / "model.ort.onnx"
-        if not plain.exists():
-            _export_onnx(model, plain)
-        if not fused.exists():
-            try:
-                made = _fuse_for_onnxruntime(model, plain, fused)
-            except Exception:  # the fused graph is an optimisation only: fall back to the plain one
-                made = False
-            if not made:
-                _atomic_copy(plain.read_bytes(), fused)
-        hf_tokenizer = model.tokenizer
-        _atomic_copy(hf_tokenizer.backend_tokenizer.to_str().encode("utf-8"), folder / "tokenizer.json")
-    except OSError as err:
-        raise EmbedderError(
-            f"cannot write the exported ONNX graph under {folder}: {err}. Pass a writable cache_dir."
-        ) from err
+def write_reference(model_folder: Path, model_id: str, folder: Path) -> None:
+    """``reference.json``: what the model is (dimension, sequence length, padding) and its fp32 probe vectors."""
+    model = load_sentence_transformer(str(model_folder), "cpu")
+    hf_tokenizer = model.tokenizer
     record = ExportRecord(
         model_id=model_id,
         dimension=int(model.get_embedding_dimension()),
@@ -149,122 +158,145 @@ def export_model(model: Any, model_id: str, folder: Path) -> ExportRecord:
         pad_id=int(hf_tokenizer.pad_token_id if hf_tokenizer.pad_token_id is not None else 0),
         pad_token=str(hf_tokenizer.pad_token or "[PAD]"),
     )
-    record.agreement.update(measure_agreement(model, record, folder))
-    _atomic_copy(json.dumps(asdict(record), indent=2).encode("utf-8"), folder / "export.json")
+    vectors = TorchRunner(model, bf16=False)(PROBE_TEXTS)
+    _write(folder / "tokenizer.json", hf_tokenizer.backend_tokenizer.to_str().encode("utf-8"))
+    reference = {"record": asdict(record), "vectors": vectors.tolist()}
+    _write(folder / "reference.json", json.dumps(reference).encode("utf-8"))
+
+
+def finish_export(model_folder: Path, folder: Path) -> ExportRecord:
+    """Fuse the traced graph for onnxruntime, measure each backend against the reference, write export.json."""
+    reference = json.loads((folder / "reference.json").read_text(encoding="utf-8"))
+    record = ExportRecord(**reference["record"])
+    plain, fused = folder / "model.onnx", folder / "model.ort.onnx"
+    _fold_constants(folder)
+    try:
+        made = _fuse_for_onnxruntime(model_folder, folder)
+    except Exception:  # the fused graph is an optimisation only: fall back to the plain one
+        made = False
+    if not made:
+        _write(fused, plain.read_bytes())
+    vectors = np.asarray(reference["vectors"], dtype=np.float32)
+    record.agreement.update(measure_agreement(vectors, record, folder))
+    _write(folder / "export.json", json.dumps(asdict(record), indent=2).encode("utf-8"))
     return record
 
 
-def measure_agreement(model: Any, record: ExportRecord, folder: Path) -> dict[str, float]:
-    """The lowest cosine with torch fp32 on the probe texts, for each graph backend installed here."""
-    reference = TorchRunner(model, bf16=False)(PROBE_TEXTS)
-    tokenizer = copy_tokenizer(model.tokenizer, max_length=record.max_seq_length)
+def measure_agreement(reference: np.ndarray, record: ExportRecord, folder: Path) -> dict[str, float]:
+    """The lowest cosine with torch fp32's `reference` vectors of the probe texts, per graph backend installed."""
+    json_text = (folder / "tokenizer.json").read_text(encoding="utf-8")
+    tokenizer = tokenizer_from_json(json_text, record.max_seq_length, record.pad_id, record.pad_token)
     agreement: dict[str, float] = {}
     for name in GRAPH_BACKENDS:
-        if name not in available_backends():
-            continue
-        try:
-            runner: Runner = graph_runner(
-                name, folder / "model.onnx", folder / "model.ort.onnx", tokenizer, cpu_count()
-            )
-        except EmbedderError as err:
-            logging.getLogger(__name__).warning("export: %s", err)
-            continue
-        agreement[name] = round(float(np.sum(reference * runner(PROBE_TEXTS), axis=1).min()), 6)
+        if name in available_backends():
+            cosine = _lowest_cosine(name, reference, tokenizer, folder)
+            if cosine is not None:
+                agreement[name] = cosine
     return agreement
 
 
-def _atomic_copy(data: bytes, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+def _lowest_cosine(name: str, reference: np.ndarray, tokenizer: Any, folder: Path) -> float | None:
+    """One backend at a time, each runtime released before the next starts."""
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+        runner = graph_runner(name, folder / "model.onnx", folder / "model.ort.onnx", tokenizer, cpu_count())
+    except EmbedderError as err:
+        logging.getLogger(__name__).warning("export: %s", err)
+        return None
+    return round(float(np.sum(reference * runner(PROBE_TEXTS), axis=1).min()), 6)
 
 
-def _exportable(model: Any, names: list[str]) -> Any:
-    """The module stack as a torch module with positional tensors in and one normalised tensor out."""
-    import torch
-
-    class _Graph(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.inner = model
-
-        def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
-            out = self.inner.forward(dict(zip(names, tensors, strict=True)))["sentence_embedding"]
-            return torch.nn.functional.normalize(out, p=2.0, dim=-1)
-
-    return _Graph().eval()
-
-
-def _export_onnx(model: Any, target: Path) -> None:
-    """Export the module stack to ONNX with dynamic batch and sequence axes (eager attention traces cleanly)."""
-    import warnings
-
-    import torch
-
-    transformer: Any = model[0].auto_model if hasattr(model[0], "auto_model") else None
-    previous = getattr(getattr(transformer, "config", None), "_attn_implementation", None)
-    sample = model.preprocess(["An example passage for tracing the graph.", "short"])
-    names = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in sample]
-    tensors = tuple(sample[k] for k in names)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    switch = transformer is not None and previous not in (None, "eager")
+def _write(target: Path, data: bytes) -> None:
     try:
-        if switch:
-            try:
-                transformer.set_attn_implementation("eager")
-            except Exception:  # older transformers or no eager kernel: trace the current attention instead
-                switch = False
-        with warnings.catch_warnings(), torch.inference_mode():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                _exportable(model, names),
-                tensors,
-                str(tmp),
-                dynamo=False,
-                opset_version=17,
-                input_names=names,
-                output_names=["sentence_embedding"],
-                dynamic_axes={**{k: {0: "batch", 1: "sequence"} for k in names}, "sentence_embedding": {0: "batch"}},
-            )
-        os.replace(tmp, target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as err:
+        raise EmbedderError(
+            f"cannot write {target.name} under {target.parent}: {err}. Pass a writable cache_dir."
+        ) from err
+
+
+def _fold_constants(folder: Path) -> None:
+    """``traced.onnx`` -> ``model.onnx`` (weights in ``model.onnx.data``) with constants folded by onnxruntime.
+
+    Its basic level only folds and removes redundant nodes, so the graph keeps to standard ONNX operators and
+    OpenVINO reads it too; the fusions below recognise only a folded graph. Written in a staging folder and moved
+    in, weights first, so a process reading an earlier export of the same model never sees half a file.
+    """
+    import onnxruntime as ort
+
+    staging = folder / f".fold-{os.getpid()}"
+    staging.mkdir(exist_ok=True)
+    try:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        options.optimized_model_filepath = str(staging / "model.onnx")
+        options.add_session_config_entry("session.optimized_model_external_initializers_file_name", "model.onnx.data")
+        options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
+        options.enable_cpu_mem_arena = False
+        options.log_severity_level = 3
+        ort.InferenceSession(str(folder / "traced.onnx"), options, providers=["CPUExecutionProvider"])
+        os.replace(staging / "model.onnx.data", folder / "model.onnx.data")
+        os.replace(staging / "model.onnx", folder / "model.onnx")
     finally:
-        tmp.unlink(missing_ok=True)
-        if switch:
-            transformer.set_attn_implementation(previous)
+        for leftover in staging.iterdir():
+            leftover.unlink()
+        staging.rmdir()
+    for traced in ("traced.onnx", "traced.onnx.data"):
+        (folder / traced).unlink(missing_ok=True)
 
 
-def _fuse_for_onnxruntime(model: Any, plain: Path, target: Path) -> bool:
-    """Fuse attention/LayerNorm/GELU for onnxruntime (BERT-like models only); False where it does not apply."""
-    config = getattr(getattr(model[0], "auto_model", None), "config", None)
-    if config is None or getattr(config, "model_type", None) not in _FUSABLE_TYPES:
+def _fuse_for_onnxruntime(model_folder: Path, folder: Path) -> bool:
+    """Fuse attention/LayerNorm/GELU into ``model.ort.onnx`` (BERT-like models only); False where it does not apply.
+
+    The plain graph is read without its weights (``model.onnx.data``): the fusions read the few tensors they merge
+    from the file themselves, the fused graph keeps pointing into the same data file for the rest, and the step
+    needs tens of megabytes, not several times the model.
+    """
+    config = json.loads((model_folder / "config.json").read_text(encoding="utf-8"))
+    if config.get("model_type") not in _FUSABLE_TYPES:
         return False
+    import onnx
     from onnxruntime.transformers.optimizer import optimize_model
 
     logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
-    fused = optimize_model(
-        str(plain),
-        model_type="bert",
-        num_heads=int(config.num_attention_heads),
-        hidden_size=int(config.hidden_size),
-        opt_level=1,
-    )
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    here = Path.cwd()
+    tmp = folder / f".model.ort.onnx.{os.getpid()}.tmp"
+    os.chdir(folder)  # external tensors are found relative to the working directory (this child is the export's)
     try:
-        fused.save_model_to_file(str(tmp))
-        os.replace(tmp, target)
+        plain = onnx.load("model.onnx", load_external_data=False)
+        fused = optimize_model(
+            plain,
+            model_type="bert",
+            num_heads=int(config["num_attention_heads"]),
+            hidden_size=int(config["hidden_size"]),
+            opt_level=0,
+        )
+        fused.save_model_to_file(tmp.name)
+        os.replace(tmp.name, "model.ort.onnx")
     finally:
         tmp.unlink(missing_ok=True)
+        os.chdir(here)
     return True
 
 
 def main(argv: list[str]) -> int:
-    """``python -m indexer.embedding_export MODEL_FOLDER MODEL_ID EXPORT_FOLDER``: export, measure, record."""
-    model_folder, model_id, folder = argv
+    """``python -m indexer.embedding_export STAGE MODEL_FOLDER MODEL_ID EXPORT_FOLDER``: one stage of the export."""
+    stage, model_folder, model_id, folder = argv
     try:
-        export_model(load_sentence_transformer(model_folder, "cpu"), model_id, Path(folder))
+        if stage == "reference":
+            write_reference(Path(model_folder), model_id, Path(folder))
+        elif stage == "graph":
+            from indexer.embedding_trace import export_graph
+
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            export_graph(Path(model_folder), Path(folder) / "traced.onnx")
+        else:
+            finish_export(Path(model_folder), Path(folder))
     except Exception as err:  # one line for the parent's error message
         print(f"{type(err).__name__}: {err}", file=sys.stderr)
         return 1
