@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import logging
+import multiprocessing
+import multiprocessing.process
 import os
 import signal
+import socket
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,17 +224,107 @@ def serve_workers(workers: int, host: str, port: int) -> None:
     """Serve from `workers` processes on one port, each with the app of `worker_app` (settings from the environment).
 
     Every worker loads the encoder, maps the same read-only index files (the page cache holds them once) and
-    follows hot reloads on its own; one that is still loading takes no connections, so /health answers from a
-    ready one. The encoder's and FAISS's threads are sized to each worker's share of the cores.
+    follows hot reloads on its own. Each listens on a socket of its own bound with ``SO_REUSEPORT``, so the kernel
+    spreads new connections over the workers by a hash of their addresses and a worker still loading takes none:
+    on one socket shared by all (uvicorn's ``--workers``), the worker that woke first accepted every connection
+    a burst of clients opened, and kept-alive connections stayed with it. The encoder's and FAISS's threads are
+    sized to each worker's share of the cores. A worker that dies is started again; one that dies while starting
+    stops the server with its exit status.
     """
     share = str(cores_per_worker(workers))
     os.environ[_WORKERS_ENV] = str(workers)
     os.environ.setdefault("SEEDSEARCH_THREADS", share)
     os.environ.setdefault("OMP_NUM_THREADS", share)  # FAISS; read when a worker first imports it
+    if not hasattr(socket, "SO_REUSEPORT"):  # not Linux or BSD: one shared socket, uvicorn's own supervisor
+        try:
+            uvicorn.run("search_api.server:worker_app", factory=True, workers=workers, **uvicorn_options(host, port))
+        except KeyboardInterrupt:
+            pass
+        return
     try:
-        uvicorn.run("search_api.server:worker_app", factory=True, workers=workers, **uvicorn_options(host, port))
-    except KeyboardInterrupt:
-        pass
+        _listening_socket(host, port, reuse_port=False).close()  # the port is free: say so now, not per worker
+    except OSError as err:
+        raise ValueError(
+            f"cannot listen on {host}:{port}: {err.strerror or err}; stop what listens there or choose another --port"
+        ) from None
+    WorkerGroup(workers, host, port).run()
+
+
+class WorkerGroup:
+    """`count` spawned worker processes, each serving `worker_app` on its own ``SO_REUSEPORT`` socket."""
+
+    def __init__(self, count: int, host: str, port: int) -> None:
+        self.count, self.host, self.port = count, host, port
+        self._context = multiprocessing.get_context("spawn")
+
+    def run(self) -> None:
+        """Until SIGINT or SIGTERM (KeyboardInterrupt, see `prepare_server_process`), then stop every worker."""
+        workers = [self._start() for _ in range(self.count)]
+        try:
+            while True:
+                time.sleep(0.5)
+                for position, (process, ready) in enumerate(workers):
+                    if process.is_alive():
+                        continue
+                    if not ready.is_set():
+                        raise SystemExit(process.exitcode or 1)  # the worker's own error is in the log above
+                    logging.getLogger(__name__).warning(
+                        "worker %s exited (status %s); starting another", process.pid, process.exitcode
+                    )
+                    workers[position] = self._start()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for process, _ in workers:
+                process.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+            for process, _ in workers:
+                process.join(timeout=30)
+                if process.is_alive():
+                    process.kill()
+
+    def _start(self) -> tuple[multiprocessing.process.BaseProcess, Any]:
+        ready = self._context.Event()
+        process = self._context.Process(
+            target=_run_worker, args=(self.host, self.port, ready), name="seedsearch-worker", daemon=False
+        )
+        process.start()
+        return process, ready
+
+
+def _run_worker(host: str, port: int, ready: Any) -> None:
+    """One worker: its own socket in the port's SO_REUSEPORT group, uvicorn serving `worker_app` on it."""
+    config = uvicorn.Config("search_api.server:worker_app", factory=True, **uvicorn_options(host, port))
+    server = _ReadyServer(config, ready)
+    server.run(sockets=[_listening_socket(host, port, reuse_port=True)])
+
+
+class _ReadyServer(uvicorn.Server):
+    """A uvicorn server that tells its group once it has started (the model loaded, the socket listening)."""
+
+    def __init__(self, config: uvicorn.Config, ready: Any) -> None:
+        super().__init__(config)
+        self._ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._ready.set()
+
+
+def _listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[
+        0
+    ]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def worker_app() -> Any:

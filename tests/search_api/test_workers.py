@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +18,7 @@ import pytest
 from indexer.build import build_index
 from indexer.embedding import Embedder
 from indexer.index_dir import resolve_build
-from tests.search_api.test_reload import ENV, Server, serving
+from tests.search_api.test_reload import ENV, REPO, Server, serving
 
 pytestmark = pytest.mark.slow
 
@@ -79,3 +83,54 @@ def test_two_workers_share_the_mapped_index_and_each_follows_a_rebuild(
     logged = two_workers.stop()
     assert two_workers.process.returncode == 0 and "Traceback" not in logged, logged
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in pair)
+
+
+def listening(worker: psutil.Process, port: int) -> bool:
+    return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in worker.net_connections("tcp"))
+
+
+def held_connections(worker: psutil.Process, port: int) -> int:
+    return sum(c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port for c in worker.net_connections("tcp"))
+
+
+def test_connections_opened_at_once_are_spread_over_the_workers_and_a_dead_worker_is_replaced(
+    two_workers: Server,
+) -> None:
+    port = int(two_workers.url.rsplit(":", 1)[1])
+    pair = workers(two_workers)
+    assert wait_for(lambda: all(listening(w, port) for w in pair), 180)
+    clients = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(16)]
+    try:
+        for client in clients:  # a burst of keep-alive clients, as a load generator or a proxy opens them
+            client.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+        for client in clients:
+            assert client.recv(65536).startswith(b"HTTP/1.1 200")
+        held = [held_connections(w, port) for w in pair]
+        assert sum(held) == 16 and min(held) >= 1, held  # with one shared socket one worker took all 16
+    finally:
+        for client in clients:
+            client.close()
+
+    pair[0].send_signal(signal.SIGKILL)
+    assert wait_for(lambda: len(workers(two_workers)) == 2 and pair[0] not in workers(two_workers), 30)
+    replacement = next(w for w in workers(two_workers) if w != pair[1])
+    assert wait_for(lambda: listening(replacement, port), 180)
+    answers = {httpx.get(f"{two_workers.url}/health", timeout=30).status_code for _ in range(10)}
+    assert answers == {200}
+    logged = two_workers.stop()
+    assert two_workers.process.returncode == 0 and "Traceback" not in logged, logged
+
+
+def test_a_port_already_in_use_is_one_clear_line(served: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "seedsearch.cli", "serve", "--index", str(served), "--port", str(port),
+             "--workers", "2"],
+            cwd=REPO, env=ENV, capture_output=True, text=True, timeout=120,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "choose another --port" in done.stderr
+    assert "Traceback" not in done.stderr
