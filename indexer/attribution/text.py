@@ -67,7 +67,7 @@ def mask_quotes(text: str, quotes: list[tuple[int, int]]) -> str:
             continue
         parts.append(text[last : start + 1])
         parts.append(re.sub(r"\S", FILL, text[start + 1 : end]))
-        last = end
+        last = max(end, start + 1)  # a mark left open as a paragraph's last character is its own end
     parts.append(text[last:])
     return "".join(parts)
 

@@ -199,6 +199,18 @@ def test_words_inside_quotes_and_non_speakers_are_not_statements() -> None:
     assert [(s.speaker, s.affiliations, s.verb) for s in statements] == [("Jacinda Ardern", ("country:NZ",), "said")]
 
 
+def test_a_quote_left_open_at_the_end_of_a_paragraph_keeps_later_speakers_whole() -> None:
+    text = (
+        "Today's statement from the Italian Treasury said:\n"
+        '"Nobody denies the existence of G-5 but the accords provided for its enlargement "whenever needed.\'"\n'
+        "Italy refused to attend the meeting in Paris.\n"
+        'The Italian Treasury said today that Italy was "certain that this time incidents would not occur."'
+    )
+    statements = attribute_statements(text)
+    later = only(statements, text, "certain that this time")
+    assert later.speaker.lower() == "the italian treasury" and later.affiliations == ("country:IT",)
+
+
 def test_statement_round_trips_through_json() -> None:
     st = Statement(
         speaker="Donald Tusk", title="Polish Prime Minister", affiliations=("country:PL",), start=3, end=40, verb="said"
