@@ -63,7 +63,8 @@ TITLE_TOKEN_ALLOWANCE = 96  # tokens kept free for a title of TITLE_WORDS words
 # Bump when splitting-independent analysis (entities, statements) changes: the next build re-analyses every
 # document, re-embedding only passages whose embedding text changed. 8: documents' `published` and passages'
 # `page` columns (an old index gains them at its next build without re-embedding) and the attribution rules of 7.
-# 9: a quote mark left open as a paragraph's last character no longer shifts the rest of the masked text.
+# 9: a quote mark left open as a paragraph's last character no longer shifts the rest of the masked text, and
+# "Latin America(n)" and "Pan American" are no mentions of the United States.
 ANALYSIS_VERSION = 9
 
 

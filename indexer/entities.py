@@ -22,7 +22,7 @@ DATA_FILE = Path(__file__).with_name("data") / "entities.json"
 
 # A form right after one of these words names another place ("New Mexico", "Northern Ireland", "North Pole").
 _PLACE_PREFIXES = frozenset(
-    "New North South East West Northern Southern Eastern Western Upper Lower Central Greater Little".split()
+    "New North South East West Northern Southern Eastern Western Upper Lower Central Greater Little Latin Pan".split()
 )
 # Capitalised nouns that make a place name the first word of another name: a club, market, accord or company.
 _PLACE_NAMED_THINGS = frozenset(

@@ -73,7 +73,8 @@ def test_case_matters_in_running_text(resolver: EntityResolver) -> None:
 def test_other_places_that_contain_a_country_name(resolver: EntityResolver) -> None:
     text = (
         "Talks in New Mexico and Northern Ireland, a trip to the North Pole, Guinea-Bissau and "
-        "Papua New Guinea, with Chad Smith and Jordan Peterson."
+        "Papua New Guinea, with Chad Smith and Jordan Peterson. Latin American leaders met at the Pan American "
+        "Health Organization."
     )
     assert ids(resolver, text) == ["country:GW", "country:PG"]
 
