@@ -135,41 +135,39 @@ def _plain_traceable(model_folder: Path, mode: str, max_length: int) -> tuple[An
     sample = tokenizer(TRACE_TEXTS, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
     names = [k for k in INPUT_NAMES if k in sample]
 
-    class _Pooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.inner = transformer
+    def pooled(inputs: dict[str, Any]) -> Any:
+        tokens = transformer(**inputs).last_hidden_state
+        mask = inputs["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+        if mode == "cls":
+            return tokens[:, 0]
+        if mode == "max":
+            return torch.where(mask > 0, tokens, torch.full_like(tokens, -1e9)).max(dim=1).values
+        return (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
 
-        def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
-            inputs = dict(zip(names, tensors, strict=True))
-            tokens = self.inner(**inputs).last_hidden_state
-            mask = inputs["attention_mask"].unsqueeze(-1).to(tokens.dtype)
-            if mode == "cls":
-                pooled = tokens[:, 0]
-            elif mode == "max":
-                pooled = torch.where(mask > 0, tokens, torch.full_like(tokens, -1e9)).max(dim=1).values
-            else:
-                pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2.0, dim=-1)
-
-    return _Pooled().eval(), names, tuple(sample[k] for k in names), transformer
+    graph = _graph(transformer, names, pooled)
+    return graph, names, tuple(sample[k] for k in names), transformer
 
 
 def _st_traceable(model_folder: str) -> tuple[Any, list[str], tuple[Any, ...], Any]:
-    import torch
-
     model = load_sentence_transformer(model_folder, "cpu")
     sample = model.preprocess(TRACE_TEXTS)
     names = [k for k in INPUT_NAMES if k in sample]
+    graph = _graph(model, names, lambda inputs: model.forward(inputs)["sentence_embedding"])
+    transformer = model[0].auto_model if hasattr(model[0], "auto_model") else None
+    return graph, names, tuple(sample[k] for k in names), transformer
 
-    class _Stack(torch.nn.Module):
+
+def _graph(inner: Any, names: list[str], embed: Any) -> Any:
+    """`inner` (whose parameters the graph's weights are named after) as a module with positional tensors in and
+    `embed`'s vectors, L2-normalised, out."""
+    import torch
+
+    class _Graph(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.inner = model
+            self.inner = inner
 
         def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
-            out = self.inner.forward(dict(zip(names, tensors, strict=True)))["sentence_embedding"]
-            return torch.nn.functional.normalize(out, p=2.0, dim=-1)
+            return torch.nn.functional.normalize(embed(dict(zip(names, tensors, strict=True))), p=2.0, dim=-1)
 
-    transformer = model[0].auto_model if hasattr(model[0], "auto_model") else None
-    return _Stack().eval(), names, tuple(sample[k] for k in names), transformer
+    return _Graph().eval()
