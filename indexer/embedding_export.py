@@ -128,16 +128,9 @@ def ensure_export(model_folder: Path, model_id: str, cache_dir: Path | None) -> 
     with FileLock(folder / ".export.lock"):  # two processes exporting at once: the second waits, then reuses
         if (folder / "export.json").exists():
             return folder
+        arguments = [str(model_folder), model_id, str(folder)]
         for stage in STAGES:
-            command = [
-                sys.executable,
-                "-m",
-                "indexer.embedding_export",
-                stage,
-                str(model_folder),
-                model_id,
-                str(folder),
-            ]
+            command = [sys.executable, "-m", "indexer.embedding_export", stage, *arguments]
             done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
@@ -165,7 +158,7 @@ def write_reference(model_folder: Path, model_id: str, folder: Path) -> None:
 
 
 def finish_export(model_folder: Path, folder: Path) -> ExportRecord:
-    """Fuse the traced graph for onnxruntime, measure each backend against the reference, write export.json."""
+    """Fold and fuse the traced graph, measure each backend against the reference, write export.json last."""
     reference = json.loads((folder / "reference.json").read_text(encoding="utf-8"))
     record = ExportRecord(**reference["record"])
     plain, fused = folder / "model.onnx", folder / "model.ort.onnx"
