@@ -37,8 +37,16 @@ def two_workers(served: Path) -> Iterator[Server]:
 
 
 def workers(server: Server) -> list[psutil.Process]:
+    """The server's live worker processes (a worker just killed is a zombie until the server reaps it)."""
+
+    def command(child: psutil.Process) -> str:
+        try:
+            return " ".join(child.cmdline()) if child.status() != psutil.STATUS_ZOMBIE else ""
+        except psutil.Error:
+            return ""
+
     children = psutil.Process(server.process.pid).children()
-    return [c for c in children if "spawn_main" in " ".join(c.cmdline()) and "resource_tracker" not in c.cmdline()[-1]]
+    return [c for c in children if "spawn_main" in command(c) and "resource_tracker" not in command(c)]
 
 
 def mapped_vectors(worker: psutil.Process) -> set[str]:
