@@ -195,9 +195,9 @@ def publish_build(
     """
     build_dir = new_build_dir(index_dir)
     try:
+        plan = _Plan(documents, previous, embedder, settings, log)
         written = _write_build(
-            build_dir, documents, previous, embedder, settings, index_kind, progress,
-            {} if timings is None else timings, log, stage or local_passages,
+            build_dir, plan, index_kind, progress, {} if timings is None else timings, stage or local_passages
         )
         manifest = _manifest(embedder, written, checksum, settings, skipped, sources, started)
         (build_dir / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
@@ -298,15 +298,20 @@ class _Start:
     reusable: dict[bytes, int]
 
 
-def _start(
-    build_dir: Path,
-    documents: Sequence[Document],
-    previous: tuple[Path, Manifest] | None,
-    embedder: Embedder,
-    settings: dict[str, Any],
-    log: Log,
-) -> _Start:
+@dataclass(frozen=True)
+class _Plan:
+    """What a build is asked to write: the documents, the build it may reuse, the encoder and passage settings."""
+
+    documents: Sequence[Document]
+    previous: tuple[Path, Manifest] | None
+    embedder: Embedder
+    settings: dict[str, Any]
+    log: Log
+
+
+def _start(build_dir: Path, plan: _Plan) -> _Start:
     """A new database, or a copy of the previous build's without the documents that changed or went away."""
+    documents, previous, embedder, settings, log = plan.documents, plan.previous, plan.embedder, plan.settings, plan.log
     if previous is None:
         empty_vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
         empty_ids = np.zeros(0, dtype=np.int64)
@@ -361,18 +366,10 @@ def _split_and_analyse(
 
 
 def _write_build(
-    build_dir: Path,
-    documents: Sequence[Document],
-    previous: tuple[Path, Manifest] | None,
-    embedder: Embedder,
-    settings: dict[str, Any],
-    index_kind: str,
-    progress: bool,
-    timings: dict[str, float],
-    log: Log,
-    stage: PassageStage,
+    build_dir: Path, plan: _Plan, index_kind: str, progress: bool, timings: dict[str, float], stage: PassageStage
 ) -> _Written:
-    start = _start(build_dir, documents, previous, embedder, settings, log)
+    start = _start(build_dir, plan)
+    documents, embedder, settings = plan.documents, plan.embedder, plan.settings
     resolver = EntityResolver.default()
     first_id = int(start.old_ids.max()) + 1 if start.old_ids.size else 1
     reuse = ReusableVectors(start.reusable, start.old_vectors)

@@ -55,7 +55,7 @@ _OWNER_BEFORE = re.compile(r"([A-Z][A-Za-z]+)['’]s[ \t]+$")
 _SHORT_QUESTION = 300
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entity:
     """A country or an international organisation."""
 
@@ -64,7 +64,7 @@ class Entity:
     kind: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EntityMention:
     """One place in a text where an entity is named."""
 
@@ -146,7 +146,7 @@ class EntityResolver:
         """The resolver over the packaged data (built once): institutions first, so "Bundesbank" is the bank.
 
         Countries and international organisations come from ``data/entities.json``; parties, government bodies,
-        central banks, news organisations and older seats of government from ``data/institutions.py``.
+        central banks, news organisations and older seats of government from ``data/institutions.json``.
         """
         try:
             raw = json.loads(DATA_FILE.read_text(encoding="utf-8"))

@@ -309,14 +309,18 @@ def add(
 def remove(
     doc_ids: Annotated[list[str], typer.Argument(help="Ids of the documents to remove (see `seedsearch search`).")],
     index: IndexOption = None,
-    model: ModelOption = None,
-    backend: BackendOption = None,
     wait: WaitOption = 120.0,
 ) -> None:
-    """Remove documents from the published index and from its later builds."""
-    from indexer.changes import UnknownDocumentError, remove_documents
+    """Remove documents from the published index and from its later builds.
 
-    settings = _settings(EncoderSettings, index=index, model=model, backend=backend)
+    Nothing is encoded: the index's own model and backend are loaded, so the new build's manifest stays true.
+    """
+    from indexer.changes import UnknownDocumentError, remove_documents
+    from indexer.store import Manifest, resolve_build
+
+    index_dir = _settings(EncoderSettings, index=index).index
+    manifest = Manifest.read(resolve_build(index_dir))
+    settings = _settings(EncoderSettings, index=index_dir, model=manifest.model_id, backend=manifest.backend or None)
     try:
         report = remove_documents(settings.index, doc_ids, _embedder(settings), wait_s=wait)
     except UnknownDocumentError as err:
@@ -441,13 +445,13 @@ def evaluate(
     beir: Annotated[Path | None, typer.Option("--beir", help="BEIR dataset folder (corpus, queries, qrels).")] = None,
     split: Annotated[str, typer.Option("--split", help="qrels split for --beir.")] = "test",
     index: IndexOption = None,
+    api_url: Annotated[
+        str | None, typer.Option("--api-url", help="Ask a running API (e.g. http://127.0.0.1:8000) instead.")
+    ] = None,
     mode: ModeOption = DEFAULT_MODE,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     model: ModelOption = None,
     backend: BackendOption = None,
-    api_url: Annotated[
-        str | None, typer.Option("--api-url", help="Ask a running API (e.g. http://127.0.0.1:8000) instead.")
-    ] = None,
 ) -> None:
     """Measure answer quality: hit@1, hit@3, MRR@5 on a question set, or nDCG@10 and recall@100 on BEIR."""
     from indexer.local_store import LocalStore as LoadedIndex

@@ -20,7 +20,7 @@ _DIGITS_RE = re.compile(r"\d+")
 _SPACES_RE = re.compile(r"\s+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """A run of text on one line: ``left, bottom, right, top`` in points, y growing upwards."""
 
@@ -31,7 +31,7 @@ class Segment:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """Segments of one column that share a baseline, left to right; ``block`` numbers the column or band."""
 

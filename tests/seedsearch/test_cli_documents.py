@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from indexer.embedding import FakeEmbedder
+from indexer.settings import EncoderSettings
 from tests.indexer.formats.fixtures import html_page
 from tests.seedsearch.test_cli import fake_model, invoke  # noqa: F401 (autouse fixture)
 
@@ -42,3 +46,25 @@ def test_search_dates_and_sort(fake_index: Path, tmp_path: Path) -> None:
     assert code == 1 and "ISO 8601" in err and "Traceback" not in err
     code, out, err = invoke("search", "herring catch", "--index", str(fake_index), "--mode", "lexical")
     assert "2024-05-01" in out
+
+
+def test_remove_loads_the_index_own_model_and_backend(
+    fake_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from indexer.store import Manifest, resolve_build
+    from seedsearch import cli
+
+    before = Manifest.read(resolve_build(fake_index))
+    asked: list[tuple[str | None, str]] = []
+
+    def embedder(settings: EncoderSettings) -> FakeEmbedder:
+        asked.append((settings.model, settings.backend))
+        return FakeEmbedder(dimension=32)
+
+    monkeypatch.setattr(cli, "_embedder", embedder)
+    monkeypatch.setenv("SEEDSEARCH_BACKEND", "onnx")  # the index's own backend wins: nothing is encoded
+    code, out, err = invoke("remove", "cocoa.txt", "--index", str(fake_index))
+    assert code == 0, err
+    assert asked == [(before.model_id, before.backend)]
+    after = Manifest.read(resolve_build(fake_index))
+    assert (after.model_id, after.backend, after.documents) == (before.model_id, before.backend, before.documents - 1)
