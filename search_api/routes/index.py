@@ -36,11 +36,8 @@ def stats(engine: EngineDep) -> contract.Stats:
     """What the loaded index holds and how it was built."""
     manifest = engine.index.manifest
     return contract.Stats(
-        documents=manifest.documents,
-        passages=manifest.passages,
+        **manifest.model_dump(include={"documents", "passages", "dimension", "built_at"}),
         model=manifest.model_id,
-        dimension=manifest.dimension,
-        built_at=manifest.built_at,
         index_kind=manifest.vector_index.kind,
         backend=engine.embedder.backend,
     )
