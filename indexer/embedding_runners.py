@@ -11,6 +11,8 @@ runtimes are installed, the usable CPU cores, and loading the sentence-transform
 from __future__ import annotations
 
 import os
+
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -184,6 +186,9 @@ class OpenVinoRunner:
             "INFERENCE_NUM_THREADS": threads,
             "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
             "PERFORMANCE_HINT": "LATENCY",
+            # OpenVINO pins its threads to the first cores: two single-thread encoders (Ray actors, server
+            # workers) then share core 0 and each runs at half speed. Pin only a process that uses every core.
+            "ENABLE_CPU_PINNING": threads >= len(os.sched_getaffinity(0)),
         }
         compiled = ov.Core().compile_model(str(path), "CPU", config)
         self._request = compiled.create_infer_request()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -183,3 +185,30 @@ def test_broken_cached_graph_is_an_error_for_onnx_and_a_fallback_for_auto(tmp_pa
     assert auto.backend.startswith("torch-") and getattr(auto, "query_backend", "").startswith("torch-")
     vector = auto.encode_queries(["still works"])
     assert vector.shape == (1, 384)
+
+
+def _thread_affinities() -> set[str]:
+    found = set()
+    for status in Path(f"/proc/{os.getpid()}/task").glob("*/status"):
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:  # the thread ended while we looked
+            continue
+        found.update(line.split()[1] for line in lines if line.startswith("Cpus_allowed_list"))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 or "openvino" not in available_backends(), reason="needs 2 cores")
+def test_an_openvino_encoder_using_fewer_cores_than_the_process_has_pins_no_thread() -> None:
+    # pinned, two single-thread encoders (Ray actors, server workers) share the first core and run at half speed
+    embedder = load_embedder(backend="openvino", threads=1)
+    texts = ["Warsaw said it would veto the budget, officials in Brussels told reporters on Monday."] * 100
+    whole = _thread_affinities()
+    seen: set[str] = set()
+    encoding = threading.Thread(target=embedder.encode_passages, args=(texts,))
+    encoding.start()
+    while encoding.is_alive():
+        seen |= _thread_affinities()
+    encoding.join()
+    assert seen == whole
