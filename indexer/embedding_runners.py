@@ -11,8 +11,6 @@ runtimes are installed, the usable CPU cores, and loading the sentence-transform
 from __future__ import annotations
 
 import os
-
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
