@@ -13,15 +13,13 @@ from search_api.question import QuestionIntent, statement_match
 
 def best_sentence(passage: StoredPassage, terms: Sequence[str], intent: QuestionIntent) -> tuple[tuple[int, int], ...]:
     """The sentence sharing most (stemmed) words with the question, or carrying the asked party's statement."""
-    return (_scored_best(passage, terms, intent)[0],)
+    return best_sentence_in_run((passage,), terms, intent)
 
 
 def best_sentence_in_run(
     run: Sequence[StoredPassage], terms: Sequence[str], intent: QuestionIntent
 ) -> tuple[tuple[int, int], ...]:
     """`best_sentence` over the passages of an answer, as offsets within `answers.run_text(run)`."""
-    if len(run) == 1:
-        return best_sentence(run[0], terms, intent)
     best, best_score = (0, 0), -1.0
     for offset, passage in zip(run_offsets(run), run, strict=True):
         (start, end), score = _scored_best(passage, terms, intent)
