@@ -20,7 +20,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from indexer.embedding_choice import BackendChoice, choose_backends, start_runner
 from indexer.embedding_export import GRAPH_BACKENDS, PROBE_TEXTS, ExportRecord, default_cache_dir, ensure_export
+from indexer.embedding_int8 import Int8Record, ensure_int8
 from indexer.embedding_runners import (
     BACKEND_RUNTIMES,
     BACKENDS,
@@ -32,7 +34,8 @@ from indexer.embedding_runners import (
     available_backends,
     copy_tokenizer,
     cpu_count,
-    graph_runner,
+    cpu_flags,
+    has_fast_bf16,
     load_sentence_transformer,
     normalise,
     tokenizer_from_json,
@@ -103,21 +106,6 @@ def _encode_sorted(
             out[idx] = encode_batch([texts[i] for i in idx])
             bar.update(len(idx))
     return out
-
-
-def cpu_flags() -> set[str]:
-    """CPU feature flags from /proc/cpuinfo (empty where unavailable)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return set()
-    match = re.search(r"^flags\s*:\s*(.*)$", text, flags=re.MULTILINE)
-    return set(match.group(1).split()) if match else set()
-
-
-def has_fast_bf16() -> bool:
-    """True where the CPU computes bfloat16 natively (AMX or AVX-512 BF16)."""
-    return bool({"amx_bf16", "avx512_bf16"} & cpu_flags())
 
 
 # --------------------------------------------------------------------------- fake
@@ -325,43 +313,51 @@ def fp16_agrees(fp16: Runner, fp32: Runner, texts: Sequence[str] = PROBE_TEXTS) 
     return float(np.sum(fp16(list(texts)) * fp32(list(texts)), axis=1).min())
 
 
-def auto_backends(device: str = "cpu") -> tuple[str, str]:
+def auto_backends(device: str = "cpu", *, cache_dir: Path | None = None, threads: int | None = None) -> tuple[str, str]:
     """What backend="auto" runs here: (passages backend, queries backend).
 
-    The order comes from benchmarks/bench_encoders.py on the target CPU (2 cores, AVX-512 BF16); every
-    candidate agrees with torch fp32 at cosine >= 0.999 on real passages, and each graph backend's agreement
-    is measured again when the graph is exported. Passages want throughput: bf16 where the CPU computes it
-    natively (OpenVINO first, then torch autocast). Queries want latency for one short text: the fused ONNX graph.
+    On a GPU, passages in fp16 (under the guard of `fp16_agrees`) and queries in fp32. On the CPU, the graph
+    backends measured fastest on this machine (`indexer.embedding_choice`, cached per CPU signature; the default
+    model is exported first if it has not been); torch where no graph runtime is installed.
     """
-    if device != "cpu":  # a GPU: passages in fp16 (under the guard of `fp16_agrees`), queries in fp32
+    if device != "cpu":
         return "torch-fp16", "torch-fp32"
-    installed = set(available_backends())
-    order = ["openvino-bf16", "torch-bf16"] if has_fast_bf16() else []
-    order += ["openvino", "onnx", "torch-fp32"]
-    passages = next(b for b in order if b in installed or b.startswith("torch"))
-    queries = next(b for b in ("onnx", "openvino", "torch-fp32") if b in installed or b.startswith("torch"))
-    return passages, queries
+    if not set(GRAPH_BACKENDS) & set(available_backends()):
+        return ("torch-bf16" if has_fast_bf16() else "torch-fp32"), "torch-fp32"
+    choice = _measured_choice(ensure_export(Path(DEFAULT_MODEL), DEFAULT_MODEL_ID, cache_dir), threads or cpu_count(),
+                              cache_dir)
+    return choice.passages, choice.queries
+
+
+def _measured_choice(folder: Path, threads: int, cache_dir: Path | None) -> BackendChoice:
+    record = ExportRecord.read(folder)
+    json_text = (folder / "tokenizer.json").read_text(encoding="utf-8")
+    tokenizer = tokenizer_from_json(json_text, record.max_seq_length, record.pad_id, record.pad_token)
+    counter = tokenizer_from_json(json_text, None)
+    return choose_backends(folder, tokenizer, counter, threads, cache_dir or default_cache_dir())
 
 
 def _from_export(folder: Path, passage_name: str, query_name: str, threads: int) -> ModelEmbedder:
     """An embedder over the exported graph alone (no torch): queries now, passages on first use."""
     record = ExportRecord.read(folder)
-    for name in {passage_name, query_name}:
+    for name in {passage_name, query_name} - {"openvino-int8"}:
         record.check(name, folder)
+    if passage_name == "openvino-int8":
+        Int8Record.read(folder).check(folder)
     json_text = (folder / "tokenizer.json").read_text(encoding="utf-8")
     tokenizer = tokenizer_from_json(json_text, record.max_seq_length, record.pad_id, record.pad_token)
-    plain, fused = folder / "model.onnx", folder / "model.ort.onnx"
-    queries = graph_runner(query_name, plain, fused, tokenizer, threads)
+    counter = tokenizer_from_json(json_text, None)
+    queries = start_runner(query_name, folder, tokenizer, counter, threads)
     passages: Runner = queries
     if passage_name != query_name:
-        passages = LazyRunner(passage_name, lambda: graph_runner(passage_name, plain, fused, tokenizer, threads))
+        passages = LazyRunner(passage_name, lambda: start_runner(passage_name, folder, tokenizer, counter, threads))
     return ModelEmbedder(
         model_id=record.model_id,
         dimension=record.dimension,
         max_seq_length=record.max_seq_length,
         passages=passages,
         queries=queries,
-        counter=tokenizer_from_json(json_text, None),
+        counter=counter,
     )
 
 
@@ -447,8 +443,14 @@ def load_embedder(
     device = resolve_device(device)
     _check_device(device, backend)
     name, model_id = _resolve_model(model)
-    passage_name, query_name = auto_backends(device) if backend == "auto" else (backend, backend)
-    if {passage_name, query_name} <= set(GRAPH_BACKENDS):
+    threads = threads or cpu_count()
+    if backend == "openvino-int8":  # passages only: questions are the short texts int8 hurts
+        passage_name, query_name = backend, "openvino-bf16" if has_fast_bf16() else "openvino"
+    elif backend == "auto" and (device != "cpu" or not set(GRAPH_BACKENDS) & set(available_backends())):
+        passage_name, query_name = auto_backends(device)  # a GPU, or no graph runtime: torch
+    else:
+        passage_name, query_name = backend, backend
+    if {passage_name, query_name} <= {"auto", *GRAPH_BACKENDS, "openvino-int8"}:
         try:
             if not Path(name).is_dir():
                 raise EmbedderError(
@@ -456,7 +458,12 @@ def load_embedder(
                     "backend='torch-fp32'"
                 )
             folder = ensure_export(Path(name), model_id, cache_dir)
-            return _from_export(folder, passage_name, query_name, threads or cpu_count())
+            if backend == "openvino-int8":
+                ensure_int8(folder)
+            if backend == "auto":
+                choice = _measured_choice(folder, threads, cache_dir)
+                passage_name, query_name = choice.passages, choice.queries
+            return _from_export(folder, passage_name, query_name, threads)
         except EmbedderError as err:
             if backend != "auto":
                 raise
@@ -468,4 +475,4 @@ def load_embedder(
         raise EmbedderError(
             f"backends {passage_name!r} and {query_name!r} cannot be mixed; use 'auto' or one backend for both"
         )
-    return _from_torch(name, model_id, device, passage_name, query_name, threads or cpu_count())
+    return _from_torch(name, model_id, device, passage_name, query_name, threads)

@@ -11,6 +11,7 @@ runtimes are installed, the usable CPU cores, and loading the sentence-transform
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,8 +19,13 @@ from typing import Any, Protocol
 import numpy as np
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
-BACKENDS = ("auto", "torch-fp32", "torch-bf16", "torch-fp16", "onnx", "openvino", "openvino-bf16")
-BACKEND_RUNTIMES = {"onnx": "onnxruntime, onnx", "openvino": "openvino, onnx", "openvino-bf16": "openvino, onnx"}
+BACKENDS = ("auto", "torch-fp32", "torch-bf16", "torch-fp16", "onnx", "openvino", "openvino-bf16", "openvino-int8")
+BACKEND_RUNTIMES = {
+    "onnx": "onnxruntime, onnx",
+    "openvino": "openvino, onnx",
+    "openvino-bf16": "openvino, onnx",
+    "openvino-int8": "openvino, onnx, nncf",
+}
 
 
 def available_backends() -> list[str]:
@@ -42,6 +48,21 @@ def cpu_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def cpu_flags() -> set[str]:
+    """CPU feature flags from /proc/cpuinfo (empty where unavailable)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    match = re.search(r"^flags\s*:\s*(.*)$", text, flags=re.MULTILINE)
+    return set(match.group(1).split()) if match else set()
+
+
+def has_fast_bf16() -> bool:
+    """True where the CPU computes bfloat16 natively (AMX or AVX-512 BF16)."""
+    return bool({"amx_bf16", "avx512_bf16"} & cpu_flags())
 
 
 def load_sentence_transformer(name: str, device: str) -> Any:
@@ -190,11 +211,11 @@ class OpenVinoRunner:
         }
         compiled = ov.Core().compile_model(str(path), "CPU", config)
         self._request = compiled.create_infer_request()
-        self._inputs = GraphInputs(tokenizer, [i.get_any_name() for i in compiled.inputs])
+        self.inputs = GraphInputs(tokenizer, [i.get_any_name() for i in compiled.inputs])
         self.name = "openvino-bf16" if bf16 else "openvino"
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        return normalise(self._request.infer(self._inputs(texts))[0])
+        return normalise(self._request.infer(self.inputs(texts))[0])
 
 
 def graph_runner(name: str, plain: Path, fused: Path, tokenizer: Any, threads: int) -> Runner:

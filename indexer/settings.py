@@ -26,7 +26,9 @@ class EncoderSettings(BaseSettings):
     index: Path = Field(Path("index"), description="Index directory that builds publish into and servers load.")
     model: str | None = Field(None, description="sentence-transformers name or path; default: the bundled MiniLM.")
     backend: str = Field(
-        "auto", description="Encoding backend: auto, torch-fp32, torch-bf16, onnx, openvino, openvino-bf16."
+        "auto",
+        description="Encoding backend: auto (measured on this CPU), torch-fp32, torch-bf16, onnx, openvino, "
+        "openvino-bf16, openvino-int8 (passages only).",
     )
     device: str = Field("cpu", description="cpu, cuda or auto (cuda when torch sees a GPU).")
     threads: int | None = Field(None, ge=1, le=1024, description="Encoder threads (default: every usable core).")

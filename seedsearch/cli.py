@@ -428,12 +428,16 @@ def ui(
 @app.command()
 @clean_errors
 def info(index: IndexOption = None) -> None:
-    """Print the manifest of the published index, after checking that its files can be read."""
+    """Print the manifest of the published index, after checking that its files can be read, and the encoder
+    backends `auto` measured on this CPU."""
+    from indexer.embedding_choice import describe
     from indexer.local_store import LocalStore as LoadedIndex
 
     settings = _settings(EncoderSettings, index=index)
     loaded = LoadedIndex(settings.index)
     loaded.close()
+    for line in describe(settings.cache_dir):
+        typer.echo(line)
     typer.echo(f"build: {loaded.build_dir}")
     typer.echo(loaded.manifest.to_json())
 

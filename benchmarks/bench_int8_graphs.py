@@ -1,8 +1,8 @@
 """Could int8 speed up passage embedding within the quality guard? OpenVINO bf16 (what builds use) vs int8 graphs.
 
-Needs nncf, which seedsearch does not depend on (`.venv/bin/pip install nncf`), then (about 4 minutes):
+The study that led to `openvino-int8` (`bench_int8_build.py` measures the shipped backend). About 4 minutes:
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.bench_int8 [--out FILE]
+    HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.bench_int8_graphs [--out FILE]
 
 Variants, all compiled by OpenVINO with bf16 where int8 does not apply:
 - static int8: `nncf.quantize` (transformer preset, SmoothQuant, fast bias correction) calibrated on 300 Reuters
