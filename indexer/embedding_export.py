@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import re
-import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,9 +29,11 @@ from indexer.embedding_runners import (
     EmbedderError,
     TorchRunner,
     available_backends,
+    child_main,
     cpu_count,
     graph_runner,
     load_sentence_transformer,
+    run_child,
     tokenizer_from_json,
 )
 
@@ -124,17 +125,12 @@ def ensure_export(model_folder: Path, model_id: str, cache_dir: Path | None) -> 
         raise EmbedderError(
             f"cannot create {folder} for the exported model: {err}. Pass a writable cache_dir."
         ) from err
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     with FileLock(folder / ".export.lock"):  # two processes exporting at once: the second waits, then reuses
         if (folder / "export.json").exists():
             return folder
-        arguments = [str(model_folder), model_id, str(folder)]
         for stage in STAGES:
-            command = [sys.executable, "-m", "indexer.embedding_export", stage, *arguments]
-            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
-                raise EmbedderError(f"cannot export model {model_id!r} to ONNX under {folder}: {lines[-1]}")
+            run_child("indexer.embedding_export", [stage, str(model_folder), model_id, str(folder)],
+                      f"cannot export model {model_id!r} to ONNX under {folder}")
     if not (folder / "export.json").exists():
         raise EmbedderError(f"cannot export model {model_id!r} to ONNX under {folder}: export.json was not written")
     return folder
@@ -280,20 +276,18 @@ def _fuse_for_onnxruntime(model_folder: Path, folder: Path) -> bool:
 def main(argv: list[str]) -> int:
     """``python -m indexer.embedding_export STAGE MODEL_FOLDER MODEL_ID EXPORT_FOLDER``: one stage of the export."""
     stage, model_folder, model_id, folder = argv
-    try:
-        if stage == "reference":
-            write_reference(Path(model_folder), model_id, Path(folder))
-        elif stage == "graph":
-            from indexer.embedding_trace import export_graph
+    if stage == "reference":
+        return child_main(lambda: write_reference(Path(model_folder), model_id, Path(folder)))
+    if stage == "graph":
+        return child_main(lambda: _trace(Path(model_folder), Path(folder)))
+    return child_main(lambda: finish_export(Path(model_folder), Path(folder)))
 
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            export_graph(Path(model_folder), Path(folder) / "traced.onnx")
-        else:
-            finish_export(Path(model_folder), Path(folder))
-    except Exception as err:  # one line for the parent's error message
-        print(f"{type(err).__name__}: {err}", file=sys.stderr)
-        return 1
-    return 0
+
+def _trace(model_folder: Path, folder: Path) -> None:
+    from indexer.embedding_trace import export_graph
+
+    folder.mkdir(parents=True, exist_ok=True)
+    export_graph(model_folder, folder / "traced.onnx")
 
 
 if __name__ == "__main__":

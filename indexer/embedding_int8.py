@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,7 +24,15 @@ from typing import Any
 import numpy as np
 from filelock import FileLock
 
-from indexer.embedding_runners import EmbedderError, OpenVinoRunner, Runner, cpu_count, tokenizer_from_json
+from indexer.embedding_runners import (
+    EmbedderError,
+    OpenVinoRunner,
+    Runner,
+    child_main,
+    cpu_count,
+    run_child,
+    tokenizer_from_json,
+)
 
 INT8_FLOOR = 0.99  # lowest cosine to the float graph on passage-length texts
 MIN_INT8_TOKENS = 8  # shorter passages (word pieces, without [CLS]/[SEP]) are encoded by the float graph
@@ -70,12 +77,7 @@ def ensure_int8(folder: Path) -> Int8Record:
     if not (folder / INT8_RECORD).exists():
         with FileLock(folder / ".int8.lock"):  # a second process waits, then reuses the graph
             if not (folder / INT8_RECORD).exists():
-                env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-                command = [sys.executable, "-m", "indexer.embedding_int8", str(folder)]
-                done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-                if done.returncode != 0:
-                    lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
-                    raise EmbedderError(f"cannot make the int8 graph under {folder}: {lines[-1]}")
+                run_child("indexer.embedding_int8", [str(folder)], f"cannot make the int8 graph under {folder}")
     return Int8Record.read(folder)
 
 
@@ -179,12 +181,7 @@ def int8_runner(folder: Path, tokenizer: Any, counter: Any, exact: Runner, threa
 
 def main(argv: list[str]) -> int:
     """``python -m indexer.embedding_int8 EXPORT_FOLDER``: make the int8 graph of an export."""
-    try:
-        make_int8(Path(argv[0]))
-    except Exception as err:  # one line for the parent's error message
-        print(f"{type(err).__name__}: {err}", file=sys.stderr)
-        return 1
-    return 0
+    return child_main(lambda: make_int8(Path(argv[0])))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -63,6 +65,27 @@ def cpu_flags() -> set[str]:
 def has_fast_bf16() -> bool:
     """True where the CPU computes bfloat16 natively (AMX or AVX-512 BF16)."""
     return bool({"amx_bf16", "avx512_bf16"} & cpu_flags())
+
+
+def run_child(module: str, arguments: list[str], failure: str) -> None:
+    """Run ``python -m module arguments`` offline; a failure raises `failure` with the child's last line."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", module, *arguments], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
+        raise EmbedderError(f"{failure}: {lines[-1]}")
+
+
+def child_main(work: Callable[[], object]) -> int:
+    """A child process's exit status: 0, or 1 with one line for the parent's error message on stderr."""
+    try:
+        work()
+    except Exception as err:
+        print(f"{type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def load_sentence_transformer(name: str, device: str) -> Any:

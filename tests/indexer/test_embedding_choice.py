@@ -20,7 +20,14 @@ from indexer.embedding import (
 )
 from indexer.embedding_choice import CHOICE_FILE, BackendChoice, choose_backends, cpu_signature, read_choices
 from indexer.embedding_export import ensure_export
-from indexer.embedding_int8 import INT8_FLOOR, MIN_INT8_TOKENS, Int8PassageRunner, Int8Record, sample_passages
+from indexer.embedding_int8 import (
+    INT8_FLOOR,
+    MIN_INT8_TOKENS,
+    Int8PassageRunner,
+    Int8Record,
+    ensure_int8,
+    sample_passages,
+)
 from indexer.embedding_runners import has_fast_bf16, tokenizer_from_json
 
 
@@ -145,3 +152,12 @@ def test_int8_passages_agree_with_fp32_and_short_texts_and_queries_stay_exact() 
     short = ["ok", "What did Poland say?"]
     np.testing.assert_allclose(int8.encode_passages(short), exact.encode_passages(short), atol=1e-6)
     np.testing.assert_allclose(int8.encode_queries(short), exact.encode_queries(short), atol=1e-6)
+
+
+def test_an_int8_graph_that_cannot_be_made_is_one_line_naming_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(EmbedderError) as info:
+        ensure_int8(tmp_path)  # no exported graph here
+    message = str(info.value)
+    assert message.startswith(f"cannot make the int8 graph under {tmp_path}: ")
+    assert "\n" not in message and "export.json" in message
+    assert not (tmp_path / "int8.json").exists()
