@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from indexer.embedding_choice import BackendChoice, choose_backends, start_runner
+from indexer.embedding_choice import choose_backends, start_runner
 from indexer.embedding_export import GRAPH_BACKENDS, PROBE_TEXTS, ExportRecord, default_cache_dir, ensure_export
 from indexer.embedding_int8 import Int8Record, ensure_int8
 from indexer.embedding_runners import (
@@ -67,7 +67,9 @@ class Embedder(Protocol):
     model_id: str
     dimension: int
     max_seq_length: int
-    backend: str
+
+    @property
+    def backend(self) -> str: ...
 
     def encode_passages(self, texts: Sequence[str], *, progress: bool = False, batch_size: int = 64) -> np.ndarray:
         """Embed many passages; float32 (n, dimension), rows L2-normalised."""
@@ -182,12 +184,16 @@ class ModelEmbedder:
         self.model_id = model_id
         self.dimension = dimension
         self.max_seq_length = max_seq_length
-        self.backend = passages.name
         self.query_backend = queries.name
         self._passages = passages
         self._queries = queries
         self._counter = counter  # a tokenizers.Tokenizer that neither truncates nor pads
         self.passage_batch = passage_batch
+
+    @property
+    def backend(self) -> str:
+        """The passage backend (with auto on the CPU, reading it measures the backends if nothing is cached)."""
+        return self._passages.name
 
     def encode_passages(
         self, texts: Sequence[str], *, progress: bool = False, batch_size: int | None = None
@@ -316,41 +322,57 @@ def fp16_agrees(fp16: Runner, fp32: Runner, texts: Sequence[str] = PROBE_TEXTS) 
 def auto_backends(device: str = "cpu", *, cache_dir: Path | None = None, threads: int | None = None) -> tuple[str, str]:
     """What backend="auto" runs here: (passages backend, queries backend).
 
-    On a GPU, passages in fp16 (under the guard of `fp16_agrees`) and queries in fp32. On the CPU, the graph
-    backends measured fastest on this machine (`indexer.embedding_choice`, cached per CPU signature; the default
-    model is exported first if it has not been); torch where no graph runtime is installed.
+    On a GPU, passages in fp16 (under the guard of `fp16_agrees`) and queries in fp32. On the CPU, passages on the
+    graph backend measured fastest on this machine (`indexer.embedding_choice`, cached per CPU signature; the
+    default model is exported first if it has not been) and queries on the fused ONNX graph; torch where no graph
+    runtime is installed.
     """
     if device != "cpu":
         return "torch-fp16", "torch-fp32"
     if not set(GRAPH_BACKENDS) & set(available_backends()):
         return ("torch-bf16" if has_fast_bf16() else "torch-fp32"), "torch-fp32"
-    choice = _measured_choice(ensure_export(Path(DEFAULT_MODEL), DEFAULT_MODEL_ID, cache_dir), threads or cpu_count(),
-                              cache_dir)
-    return choice.passages, choice.queries
+    folder = ensure_export(Path(DEFAULT_MODEL), DEFAULT_MODEL_ID, cache_dir)
+    tokenizer, counter = _tokenizers(folder, ExportRecord.read(folder))
+    choice = choose_backends(folder, tokenizer, counter, threads or cpu_count(), cache_dir or default_cache_dir())
+    return choice.passages, _query_backend()
 
 
-def _measured_choice(folder: Path, threads: int, cache_dir: Path | None) -> BackendChoice:
-    record = ExportRecord.read(folder)
+def _query_backend() -> str:
+    """Questions are one short text: the fused ONNX graph, the fastest for one text on every CPU measured."""
+    return "onnx" if "onnx" in available_backends() else "openvino"
+
+
+def _tokenizers(folder: Path, record: ExportRecord) -> tuple[Any, Any]:
+    """The export's tokenizer as the graph wants it (truncating, padding), and one that only counts."""
     json_text = (folder / "tokenizer.json").read_text(encoding="utf-8")
-    tokenizer = tokenizer_from_json(json_text, record.max_seq_length, record.pad_id, record.pad_token)
-    counter = tokenizer_from_json(json_text, None)
-    return choose_backends(folder, tokenizer, counter, threads, cache_dir or default_cache_dir())
+    return (
+        tokenizer_from_json(json_text, record.max_seq_length, record.pad_id, record.pad_token),
+        tokenizer_from_json(json_text, None),
+    )
 
 
-def _from_export(folder: Path, passage_name: str, query_name: str, threads: int) -> ModelEmbedder:
-    """An embedder over the exported graph alone (no torch): queries now, passages on first use."""
+def _from_export(
+    folder: Path, passage_name: str, query_name: str, threads: int, cache_dir: Path | None = None
+) -> ModelEmbedder:
+    """An embedder over the exported graph alone (no torch): queries now, passages on first use.
+
+    `passage_name` "auto": the backend measured fastest here, measured (or read from the cache) on first use.
+    """
     record = ExportRecord.read(folder)
-    for name in {passage_name, query_name} - {"openvino-int8"}:
+    for name in {passage_name, query_name} - {"openvino-int8", "auto"}:
         record.check(name, folder)
     if passage_name == "openvino-int8":
         Int8Record.read(folder).check(folder)
-    json_text = (folder / "tokenizer.json").read_text(encoding="utf-8")
-    tokenizer = tokenizer_from_json(json_text, record.max_seq_length, record.pad_id, record.pad_token)
-    counter = tokenizer_from_json(json_text, None)
+    tokenizer, counter = _tokenizers(folder, record)
     queries = start_runner(query_name, folder, tokenizer, counter, threads)
     passages: Runner = queries
-    if passage_name != query_name:
-        passages = LazyRunner(passage_name, lambda: start_runner(passage_name, folder, tokenizer, counter, threads))
+    if passage_name == "auto":
+        passages = LazyRunner(
+            lambda: choose_backends(folder, tokenizer, counter, threads, cache_dir or default_cache_dir()).passages,
+            lambda name: start_runner(name, folder, tokenizer, counter, threads),
+        )
+    elif passage_name != query_name:
+        passages = LazyRunner(passage_name, lambda name: start_runner(name, folder, tokenizer, counter, threads))
     return ModelEmbedder(
         model_id=record.model_id,
         dimension=record.dimension,
@@ -448,6 +470,8 @@ def load_embedder(
         passage_name, query_name = backend, "openvino-bf16" if has_fast_bf16() else "openvino"
     elif backend == "auto" and (device != "cpu" or not set(GRAPH_BACKENDS) & set(available_backends())):
         passage_name, query_name = auto_backends(device)  # a GPU, or no graph runtime: torch
+    elif backend == "auto":  # passages: measured on first use
+        passage_name, query_name = "auto", _query_backend()
     else:
         passage_name, query_name = backend, backend
     if {passage_name, query_name} <= {"auto", *GRAPH_BACKENDS, "openvino-int8"}:
@@ -460,10 +484,7 @@ def load_embedder(
             folder = ensure_export(Path(name), model_id, cache_dir)
             if backend == "openvino-int8":
                 ensure_int8(folder)
-            if backend == "auto":
-                choice = _measured_choice(folder, threads, cache_dir)
-                passage_name, query_name = choice.passages, choice.queries
-            return _from_export(folder, passage_name, query_name, threads)
+            return _from_export(folder, passage_name, query_name, threads, cache_dir)
         except EmbedderError as err:
             if backend != "auto":
                 raise

@@ -1,11 +1,13 @@
-"""backend="auto" on the CPU: the graph backends measured fastest on this machine, cached per CPU signature.
+"""backend="auto" on the CPU: the passage backend measured fastest on this machine, cached per CPU signature.
 
 CPUs differ in what runs fast: on AVX-512 with VNNI or AMX int8 passages are ~1.5x bf16, on an AVX2-only CPU
-int8 is slower than fp32 and bf16 is emulated. So the first "auto" load on a machine encodes the shipped sample
-passages with every candidate that passes its quality floor (a few seconds each; making the int8 graph takes
-~30 s more, once per model) and keeps the fastest in ``backend-choice.json`` in the cache directory, keyed by the
-CPU's model name, flags, core count, runtime versions and the export. Later loads read it; `seedsearch info`
-shows it. Among candidates within :data:`TIE` of the fastest, the more exact wins (fp32 before bf16 before int8).
+int8 is no faster than fp32 and bf16 is emulated. So the first time "auto" embeds passages on a machine it encodes
+the shipped sample passages with every candidate that passes its quality floor (a few seconds each; making the
+int8 graph takes ~30 s more, once per model) and keeps the fastest in ``backend-choice.json`` in the cache
+directory, keyed by the CPU's model name, flags, threads, runtime versions and the export. Later uses read it;
+`seedsearch info` shows it; a server that never embeds passages never measures. Among candidates within
+:data:`TIE` of the fastest, the more exact wins (fp32 before bf16 before int8). Questions are single short texts:
+they always go through the fused ONNX graph (fp32), the fastest for one text wherever it was measured.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from indexer.embedding_export import PROBE_TEXTS, ExportRecord
+from indexer.embedding_export import ExportRecord
 from indexer.embedding_int8 import ensure_int8, int8_runner, sample_passages
 from indexer.embedding_runners import (
     EmbedderError,
@@ -36,20 +38,16 @@ from indexer.embedding_runners import (
 
 CHOICE_FILE = "backend-choice.json"
 PASSAGE_CANDIDATES = ("openvino", "onnx", "openvino-bf16", "openvino-int8")  # most exact first
-QUERY_CANDIDATES = ("onnx", "openvino")
 TIE = 0.05  # a less exact backend must be more than 5% faster to be chosen
 _SIGNATURE_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_bf16", "amx_int8")
-_QUESTIONS = ["What did the central bank decide?", "ok", "effects of vitamin D on bone density", "Who won?"]
 
 
 @dataclass(frozen=True)
 class BackendChoice:
-    """What auto runs on one CPU: the backends chosen and the measurements they were chosen by."""
+    """What auto runs on one CPU for passages, and the measurements it was chosen by."""
 
     passages: str
-    queries: str
     passages_per_s: dict[str, float] = field(default_factory=dict)
-    query_ms: dict[str, float] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # candidate -> why it was not measured
     cpu: str = ""
     measured_at: str = ""
@@ -123,7 +121,6 @@ def measure(export_folder: Path, tokenizer: Any, counter: Any, threads: int) -> 
     passages = calibration + probe
     installed = set(available_backends())
     rates: dict[str, float] = {}
-    query_ms: dict[str, float] = {}
     skipped: dict[str, str] = {}
     for name in PASSAGE_CANDIDATES:
         if name not in installed:
@@ -139,26 +136,18 @@ def measure(export_folder: Path, tokenizer: Any, counter: Any, threads: int) -> 
             skipped[name] = str(err)
             continue
         rates[name] = round(_passages_per_second(runner, passages), 2)
-        if name in QUERY_CANDIDATES:
-            query_ms[name] = round(_query_ms(runner), 3)
     if not rates:
         raise EmbedderError(f"no graph backend could be measured under {export_folder}: {skipped}")
-    passages_choice = _fastest(rates, higher_is_better=True)
-    queries_choice = _fastest(query_ms, higher_is_better=False) if query_ms else passages_choice
     return BackendChoice(
-        passages=passages_choice, queries=queries_choice, passages_per_s=rates, query_ms=query_ms, skipped=skipped,
-        cpu=cpu_signature(export_folder, threads), measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        passages=fastest(rates), passages_per_s=rates, skipped=skipped, cpu=cpu_signature(export_folder, threads),
+        measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
 
-def _fastest(scores: dict[str, float], *, higher_is_better: bool) -> str:
-    """The best-scoring backend, or the first in the exact-first order of those within TIE of it."""
-    best = max(scores.values()) if higher_is_better else min(scores.values())
-    close = [
-        name for name, score in scores.items()
-        if (score >= best * (1 - TIE) if higher_is_better else score <= best * (1 + TIE))
-    ]
-    return close[0]  # `scores` is filled in the exact-first order of the candidates
+def fastest(rates: dict[str, float]) -> str:
+    """The fastest backend, or the first in the exact-first order of those within TIE of it."""
+    best = max(rates.values())
+    return next(name for name, rate in rates.items() if rate >= best * (1 - TIE))  # filled exact-first
 
 
 def _passages_per_second(runner: Runner, passages: list[str]) -> float:
@@ -172,17 +161,6 @@ def _passages_per_second(runner: Runner, passages: list[str]) -> float:
     return best
 
 
-def _query_ms(runner: Runner) -> float:
-    texts = [*PROBE_TEXTS, *_QUESTIONS] * 3
-    runner(texts[:1])
-    times = []
-    for text in texts:
-        start = time.perf_counter()
-        runner([text])
-        times.append((time.perf_counter() - start) * 1000)
-    return sorted(times)[len(times) // 2]
-
-
 def describe(cache_dir: Path) -> list[str]:
     """Lines for `seedsearch info`: what auto chose on this CPU, from the cache (nothing is measured here)."""
     here = cpu_signature(Path(), cpu_count()).rsplit(" | ", 1)[0]
@@ -192,7 +170,7 @@ def describe(cache_dir: Path) -> list[str]:
             continue
         rates = ", ".join(f"{name} {rate:.1f}" for name, rate in choice.passages_per_s.items())
         lines.append(
-            f"auto backend here (measured {choice.measured_at}): passages {choice.passages}, queries "
-            f"{choice.queries}; sample passages/s: {rates}"
+            f"auto backend here (measured {choice.measured_at}): passages {choice.passages}, questions onnx; "
+            f"sample passages/s: {rates}"
         )
     return lines or [f"auto backend here: not measured yet (measured on the first build; cache {cache_dir})"]

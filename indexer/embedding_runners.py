@@ -110,7 +110,8 @@ def load_sentence_transformer(name: str, device: str) -> Any:
 
 
 class Runner(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def __call__(self, texts: list[str]) -> np.ndarray: ...
 
@@ -123,16 +124,26 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 class LazyRunner:
-    """A runner started on first use, so a process that never embeds passages never pays for their engine."""
+    """A runner started on first use, so a process that never embeds passages never pays for their engine.
 
-    def __init__(self, name: str, start: Any) -> None:
-        self.name = name
+    Its backend can be decided then too: `name` may be a function (auto measures the passage backend lazily).
+    """
+
+    def __init__(self, name: str | Callable[[], str], start: Callable[[str], Runner]) -> None:
+        self._name = name if isinstance(name, str) else None
+        self._decide: Callable[[], str] = (lambda: str(name)) if isinstance(name, str) else name
         self._start = start
         self._runner: Runner | None = None
 
+    @property
+    def name(self) -> str:
+        if self._name is None:
+            self._name = self._decide()
+        return self._name
+
     def __call__(self, texts: list[str]) -> np.ndarray:
         if self._runner is None:
-            self._runner = self._start()
+            self._runner = self._start(self.name)
         return self._runner(texts)
 
 

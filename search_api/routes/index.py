@@ -39,7 +39,7 @@ def stats(engine: EngineDep) -> contract.Stats:
         **manifest.model_dump(include={"documents", "passages", "dimension", "built_at"}),
         model=manifest.model_id,
         index_kind=manifest.vector_index.kind,
-        backend=engine.embedder.backend,
+        backend=manifest.backend,
     )
 
 

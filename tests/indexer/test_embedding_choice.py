@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +12,9 @@ from indexer import embedding_choice
 from indexer.embedding import (
     DEFAULT_MODEL,
     DEFAULT_MODEL_ID,
-    Embedder,
     EmbedderError,
     available_backends,
     cpu_count,
-    default_cache_dir,
     load_embedder,
 )
 from indexer.embedding_choice import CHOICE_FILE, BackendChoice, choose_backends, cpu_signature, read_choices
@@ -93,7 +92,7 @@ def test_sample_passages_split_in_two_disjoint_halves_of_real_length() -> None:
 def test_the_fastest_passage_backend_wins_unless_a_more_exact_one_is_within_five_percent(
     rates: dict[str, float], chosen: str
 ) -> None:
-    assert embedding_choice._fastest(rates, higher_is_better=True) == chosen
+    assert embedding_choice.fastest(rates) == chosen
 
 
 def test_a_choice_is_measured_once_per_cpu_then_read_and_measured_again_when_the_cache_is_unreadable(
@@ -103,13 +102,13 @@ def test_a_choice_is_measured_once_per_cpu_then_read_and_measured_again_when_the
 
     def fake_measure(folder: Path, tokenizer: object, counter: object, threads: int) -> BackendChoice:
         measured.append(folder.name)
-        return BackendChoice(passages="openvino", queries="onnx", passages_per_s={"openvino": 20.0})
+        return BackendChoice(passages="openvino", passages_per_s={"openvino": 20.0})
 
     monkeypatch.setattr(embedding_choice, "measure", fake_measure)
     export = tmp_path / "onnx" / "model-abc"
     cache = tmp_path / "cache"
     assert choose_backends(export, None, None, 2, cache).passages == "openvino"
-    assert choose_backends(export, None, None, 2, cache).queries == "onnx"
+    assert choose_backends(export, None, None, 2, cache).passages_per_s == {"openvino": 20.0}
     assert measured == ["model-abc"]
     assert cpu_signature(export, 2) in read_choices(cache)
     choose_backends(export, None, None, 1, cache)  # another thread count is another signature
@@ -120,17 +119,22 @@ def test_a_choice_is_measured_once_per_cpu_then_read_and_measured_again_when_the
 
 
 @pytest.mark.slow
-def test_auto_runs_the_backends_measured_on_this_cpu(real_embedder: Embedder) -> None:
-    if "openvino" not in available_backends():
-        pytest.skip("openvino not installed")
-    cache = default_cache_dir()
-    export = ensure_export(Path(DEFAULT_MODEL), DEFAULT_MODEL_ID, None)
-    choice = read_choices(cache)[cpu_signature(export, cpu_count())]
-    assert (real_embedder.backend, getattr(real_embedder, "query_backend", None)) == (choice.passages, choice.queries)
-    assert choice.passages in choice.passages_per_s and choice.queries in choice.query_ms
+def test_auto_measures_passage_backends_on_first_use_only_and_reads_the_cache_after(tmp_path: Path) -> None:
+    if "onnx" not in available_backends():
+        pytest.skip("onnxruntime not installed")
+    cache = tmp_path / "cache"
+    export = ensure_export(Path(DEFAULT_MODEL), DEFAULT_MODEL_ID, None)  # the session's export, reused
+    shutil.copytree(export, cache / "onnx" / export.name)
+    embedder = load_embedder(cache_dir=cache)
+    assert embedder.encode_queries(["What did Poland say?"]).shape == (1, 384)
+    assert getattr(embedder, "query_backend", None) == "onnx"
+    assert not (cache / CHOICE_FILE).exists()  # questions alone never measure passage backends
+    vectors = embedder.encode_passages(["Poland said Greenland belongs to its people, the minister said."])
+    choice = read_choices(cache)[cpu_signature(cache / "onnx" / export.name, cpu_count())]
+    assert embedder.backend == choice.passages and vectors.shape == (1, 384)
     assert max(choice.passages_per_s.values()) * 0.95 <= choice.passages_per_s[choice.passages]
     stamp = (cache / CHOICE_FILE).stat().st_mtime_ns
-    load_embedder()
+    assert load_embedder(cache_dir=cache).backend == choice.passages
     assert (cache / CHOICE_FILE).stat().st_mtime_ns == stamp  # read, not measured again
     assert f"auto backend here (measured {choice.measured_at})" in "\n".join(embedding_choice.describe(cache))
 
