@@ -38,7 +38,6 @@ from indexer.embedding_runners import (
     has_fast_bf16,
     load_sentence_transformer,
     normalise,
-    tokenizer_from_json,
 )
 
 __all__ = [
@@ -332,9 +331,7 @@ def auto_backends(device: str = "cpu", *, cache_dir: Path | None = None, threads
     if not set(GRAPH_BACKENDS) & set(available_backends()):
         return ("torch-bf16" if has_fast_bf16() else "torch-fp32"), "torch-fp32"
     folder = ensure_export(Path(DEFAULT_MODEL), DEFAULT_MODEL_ID, cache_dir)
-    tokenizer, counter = _tokenizers(folder, ExportRecord.read(folder))
-    choice = choose_backends(folder, tokenizer, counter, threads or cpu_count(), cache_dir or default_cache_dir())
-    return choice.passages, _query_backend()
+    return _measured_passage_backend(folder, threads or cpu_count(), cache_dir), _query_backend()
 
 
 def _query_backend() -> str:
@@ -342,13 +339,10 @@ def _query_backend() -> str:
     return "onnx" if "onnx" in available_backends() else "openvino"
 
 
-def _tokenizers(folder: Path, record: ExportRecord) -> tuple[Any, Any]:
-    """The export's tokenizer as the graph wants it (truncating, padding), and one that only counts."""
-    json_text = (folder / "tokenizer.json").read_text(encoding="utf-8")
-    return (
-        tokenizer_from_json(json_text, record.max_seq_length, record.pad_id, record.pad_token),
-        tokenizer_from_json(json_text, None),
-    )
+def _measured_passage_backend(folder: Path, threads: int, cache_dir: Path | None) -> str:
+    """The passage backend measured fastest here for the export in `folder` (measured once per CPU, then cached)."""
+    tokenizer, counter = ExportRecord.read(folder).tokenizers(folder)
+    return choose_backends(folder, tokenizer, counter, threads, cache_dir or default_cache_dir()).passages
 
 
 def _from_export(
@@ -363,12 +357,12 @@ def _from_export(
         record.check(name, folder)
     if passage_name == "openvino-int8":
         Int8Record.read(folder).check(folder)
-    tokenizer, counter = _tokenizers(folder, record)
+    tokenizer, counter = record.tokenizers(folder)
     queries = start_runner(query_name, folder, tokenizer, counter, threads)
     passages: Runner = queries
     if passage_name == "auto":
         passages = LazyRunner(
-            lambda: choose_backends(folder, tokenizer, counter, threads, cache_dir or default_cache_dir()).passages,
+            lambda: _measured_passage_backend(folder, threads, cache_dir),
             lambda name: start_runner(name, folder, tokenizer, counter, threads),
         )
     elif passage_name != query_name:

@@ -49,7 +49,6 @@ class BackendChoice:
     passages: str
     passages_per_s: dict[str, float] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # candidate -> why it was not measured
-    cpu: str = ""
     measured_at: str = ""
 
 
@@ -107,15 +106,13 @@ def start_runner(name: str, export_folder: Path, tokenizer: Any, counter: Any, t
     plain, fused = export_folder / "model.onnx", export_folder / "model.ort.onnx"
     if name != "openvino-int8":
         return graph_runner(name, plain, fused, tokenizer, threads)
-    exact = "openvino-bf16" if has_fast_bf16() else "openvino"
-    return int8_runner(
-        export_folder, tokenizer, counter, graph_runner(exact, plain, fused, tokenizer, threads), threads,
-        bf16=has_fast_bf16(),
-    )
+    bf16 = has_fast_bf16()
+    exact = graph_runner("openvino-bf16" if bf16 else "openvino", plain, fused, tokenizer, threads)
+    return int8_runner(export_folder, tokenizer, counter, exact, threads, bf16=bf16)
 
 
 def measure(export_folder: Path, tokenizer: Any, counter: Any, threads: int) -> BackendChoice:
-    """Encode the sample passages (best of 2 rounds) and short questions with each candidate; keep the fastest."""
+    """Encode the sample passages (best of 2 rounds) with each candidate; keep the fastest."""
     record = ExportRecord.read(export_folder)
     calibration, probe = sample_passages()
     passages = calibration + probe
@@ -128,7 +125,7 @@ def measure(export_folder: Path, tokenizer: Any, counter: Any, threads: int) -> 
             continue
         try:
             if name == "openvino-int8":
-                ensure_int8(export_folder)
+                ensure_int8(export_folder).check(export_folder)
             else:
                 record.check(name, export_folder)
             runner = start_runner(name, export_folder, tokenizer, counter, threads)
@@ -139,7 +136,7 @@ def measure(export_folder: Path, tokenizer: Any, counter: Any, threads: int) -> 
     if not rates:
         raise EmbedderError(f"no graph backend could be measured under {export_folder}: {skipped}")
     return BackendChoice(
-        passages=fastest(rates), passages_per_s=rates, skipped=skipped, cpu=cpu_signature(export_folder, threads),
+        passages=fastest(rates), passages_per_s=rates, skipped=skipped,
         measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 

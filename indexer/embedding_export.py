@@ -68,6 +68,14 @@ class ExportRecord:
         data = json.loads((folder / "export.json").read_text(encoding="utf-8"))
         return cls(**data)
 
+    def tokenizers(self, folder: Path) -> tuple[Any, Any]:
+        """The export's tokenizer as the graph wants it (truncating, padding), and one that only counts."""
+        json_text = (folder / "tokenizer.json").read_text(encoding="utf-8")
+        return (
+            tokenizer_from_json(json_text, self.max_seq_length, self.pad_id, self.pad_token),
+            tokenizer_from_json(json_text, None),
+        )
+
     def check(self, backend: str, folder: Path) -> None:
         """Refuse a backend whose recorded agreement with fp32 is under its floor (or was never measured)."""
         cosine = self.agreement.get(backend)
@@ -173,8 +181,7 @@ def finish_export(model_folder: Path, folder: Path) -> ExportRecord:
 
 def measure_agreement(reference: np.ndarray, record: ExportRecord, folder: Path) -> dict[str, float]:
     """The lowest cosine with torch fp32's `reference` vectors of the probe texts, per graph backend installed."""
-    json_text = (folder / "tokenizer.json").read_text(encoding="utf-8")
-    tokenizer = tokenizer_from_json(json_text, record.max_seq_length, record.pad_id, record.pad_token)
+    tokenizer, _ = record.tokenizers(folder)
     agreement: dict[str, float] = {}
     for name in GRAPH_BACKENDS:
         if name in available_backends():

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from filelock import FileLock
 
+from indexer.embedding_export import ExportRecord
 from indexer.embedding_runners import (
     EmbedderError,
     OpenVinoRunner,
@@ -31,7 +32,6 @@ from indexer.embedding_runners import (
     child_main,
     cpu_count,
     run_child,
-    tokenizer_from_json,
 )
 
 INT8_FLOOR = 0.99  # lowest cosine to the float graph on passage-length texts
@@ -89,11 +89,7 @@ def make_int8(folder: Path) -> Int8Record:
     import openvino as ov
 
     logging.getLogger("nncf").setLevel(logging.ERROR)
-    export = json.loads((folder / "export.json").read_text(encoding="utf-8"))
-    tokenizer = tokenizer_from_json(
-        (folder / "tokenizer.json").read_text(encoding="utf-8"), export["max_seq_length"], export["pad_id"],
-        export["pad_token"],
-    )
+    tokenizer, _ = ExportRecord.read(folder).tokenizers(folder)
     calibration, probe = sample_passages()
     calibration += [s for p in calibration for s in _SENTENCE_END.split(p) if len(s.split()) >= 4]
     plain = folder / "model.onnx"
@@ -167,8 +163,7 @@ class Int8PassageRunner:
 
 
 def int8_runner(folder: Path, tokenizer: Any, counter: Any, exact: Runner, threads: int, *, bf16: bool) -> Runner:
-    """The int8 passage runner of export `folder`, refused when its recorded agreement is under the floor."""
-    Int8Record.read(folder).check(folder)
+    """The int8 passage runner of export `folder` (whose record the caller has checked against the floor)."""
     try:
         graph = OpenVinoRunner(folder / INT8_GRAPH, tokenizer, threads, bf16=bf16)
     except Exception as err:

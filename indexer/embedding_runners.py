@@ -130,8 +130,8 @@ class LazyRunner:
     """
 
     def __init__(self, name: str | Callable[[], str], start: Callable[[str], Runner]) -> None:
-        self._name = name if isinstance(name, str) else None
-        self._decide: Callable[[], str] = (lambda: str(name)) if isinstance(name, str) else name
+        self._name: str | None = None
+        self._decide: Callable[[], str] = name if callable(name) else (lambda: name)
         self._start = start
         self._runner: Runner | None = None
 
