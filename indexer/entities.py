@@ -30,7 +30,7 @@ _PLACE_NAMED_THINGS = frozenset(
     "Daily Times Post Herald Radio Television Motor Motors Steel Electric Shipping Lines".split()
 )
 # Country names that are also given names: "Chad Smith", "Jordan Peterson" are people, not states.
-_GIVEN_NAME_FORMS = frozenset({"Chad", "Jordan", "Georgia"})
+_GIVEN_NAME_FORMS = frozenset({"Chad", "Jordan", "Georgia", "Dominique"})
 # Lower-case words that must never be read as an abbreviation in lower-case text ("tell us", "who").
 _ENGLISH_WORDS = frozenset(
     "a am an as at be by do ec go he if in is it me my no of oh on or so to un up us we who was".split()

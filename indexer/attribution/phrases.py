@@ -53,6 +53,7 @@ class Doc:
     surnames: dict[str, Person] = field(default_factory=dict)
     firsts: dict[str, Person] = field(default_factory=dict)  # first word of a name ("Xi" of "Xi Jinping")
     person_positions: list[tuple[int, str]] = field(default_factory=list)  # (offset, full name)
+    officials: list[tuple[int, Speaker]] = field(default_factory=list)  # (offset, "a Kremlin spokesman"), unnamed
 
 
 def tokens_of(text: str, offset: int) -> list[tuple[str, int, int]]:

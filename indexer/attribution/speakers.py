@@ -28,6 +28,7 @@ from indexer.attribution.vocabulary import (
     CORPORATE,
     DETERMINERS,
     EARLIER_MENTION_WINDOW,
+    HOLDER_SYNONYMS,
     HONORIFICS,
     LAST_WORD,
     LATER_NAME_WITH_CLAUSE,
@@ -70,9 +71,14 @@ def analyse_phrase(doc: Doc, start: int, end: int, pos: int) -> Speaker | None:
     prep = _head_preposition(doc, start, phrase)
     if prep is not None:
         return _prepositional_phrase(doc, start, end, pos, prep)
-    if CORPORATE.search(phrase):  # "General Automation Inc", "Manufacturers Hanover Asia Ltd"
-        return Speaker(phrase.strip(), None, (), "other")
+    if CORPORATE.search(phrase) and not _ends_in_entity(doc, start, end):
+        return Speaker(phrase.strip(), None, (), "other")  # "General Automation Inc", not "the European Central Bank"
     return _plain_phrase(doc, start, end, pos)
+
+
+def _ends_in_entity(doc: Doc, start: int, end: int) -> bool:
+    """Whether a known entity ends the phrase ("The International Monetary Fund"): a body, not a company."""
+    return any(m.end == end for m in mentions_in(doc, start, end))
 
 
 def not_a_speaker(phrase: str) -> bool:
@@ -161,8 +167,8 @@ def _plain_phrase(doc: Doc, start: int, end: int, pos: int) -> Speaker | None:
         return Speaker(only_entities, None, tuple(affiliations), "entity")
     last = phrase.split()[-1]
     if title_part and not name_part:
-        earlier = _earlier_holder(doc, phrase, pos) if not affiliations else None
-        if earlier is not None:  # "the minister said": the minister named earlier
+        earlier = _earlier_holder(doc, phrase, pos, affiliations)
+        if earlier is not None:  # "the minister said", "the Libyan leader insisted": the one named earlier
             return earlier
         kind = "group" if last.endswith("s") and last.lower() != "chancellor" else "person"
         return Speaker(phrase.strip(), clean_title(phrase), tuple(affiliations), kind)
@@ -174,19 +180,37 @@ def _plain_phrase(doc: Doc, start: int, end: int, pos: int) -> Speaker | None:
     return None
 
 
-def _earlier_holder(doc: Doc, phrase: str, pos: int) -> Speaker | None:
-    """The person introduced earlier with this title, for a definite later mention ("the minister")."""
+def _earlier_holder(doc: Doc, phrase: str, pos: int, affiliations: Sequence[str] = ()) -> Speaker | None:
+    """Who a definite later mention means: the nearest earlier person or unnamed official holding the title.
+
+    "the minister" is the minister named earlier, "the Libyan leader" the earlier Libyan whose title is a
+    leader's ("Libyan leader Col Muammar Gaddafi"), "the spokesman" the earlier "Kremlin spokesman". A country
+    in the mention must be one the earlier holder speaks for.
+    """
     words = phrase.split()
     if words[0] not in ("the", "The") or len(words) > 4 or words[-1].lower().endswith("s"):
         return None
-    head = words[-1].lower()
+    heads = HOLDER_SYNONYMS.get(words[-1].lower(), (words[-1].lower(),))
+    countries = {a for a in affiliations if a.startswith("country:")}
+
+    def holds(title: str | None, held: Sequence[str]) -> bool:
+        text = f" {(title or '').lower()} "
+        return any(f" {h} " in text or f" {h}," in text for h in heads) and countries <= set(held)
+
+    best: tuple[int, Speaker] | None = None
     i = bisect.bisect_left(doc.person_positions, (pos, "")) - 1
     while i >= 0 and pos - doc.person_positions[i][0] < EARLIER_MENTION_WINDOW:
         person = doc.people.get(doc.person_positions[i][1])
-        if person is not None and person.title and head in person.title.lower().split():
-            return Speaker(person.name, person.title, tuple(person.affiliations), "named")
+        if person is not None and holds(person.title, person.affiliations):
+            best = (doc.person_positions[i][0], Speaker(person.name, person.title, tuple(person.affiliations), "named"))
+            break
         i -= 1
-    return None
+    for at, official in reversed(doc.officials):
+        if at < pos and pos - at < EARLIER_MENTION_WINDOW and holds(official.title, official.affiliations):
+            if best is None or at > best[0]:
+                best = (at, official)
+            break
+    return best[1] if best else None
 
 
 def _named_person(doc: Doc, start: int, end: int, pos: int, t_end: int, name_words: list[str]) -> Speaker:
@@ -255,6 +279,24 @@ def scan_people(doc: Doc) -> None:
         if known and span:
             register(doc, known.name, clean_title(doc.text[span[0] : span[1]]), affiliations_in(doc, *span), m.start())
     _later_surnames(doc)
+    _described_subjects(doc)
+
+
+# "The Ukrainian leader, who ..., was scathing": a sentence opening on a definite description of someone.
+DESCRIBED_SUBJECT = re.compile(r"[Tt]he\s+(?:[A-Z][\w'’-]*\s+){0,2}([a-z]+)\b")
+
+
+def _described_subjects(doc: Doc) -> None:
+    """Record sentences whose subject is a person described by their title ("The Ukrainian leader ..."), so a
+    "he said" that follows goes to that person rather than to someone who spoke before."""
+    for s_start, s_end, _para in doc.sentences:
+        at = s_start + len(doc.masked[s_start:s_end]) - len(doc.masked[s_start:s_end].lstrip())
+        m = DESCRIBED_SUBJECT.match(doc.masked, at, s_end)
+        if m is None or (m.group(1) not in TITLE_HEADS and m.group(1) not in HOLDER_SYNONYMS):
+            continue
+        holder = _earlier_holder(doc, doc.text[at : m.end()], at, affiliations_in(doc, at, m.end()))
+        if holder is not None and holder.kind == "named":
+            bisect.insort(doc.person_positions, (at, holder.name))
 
 
 def _later_surnames(doc: Doc) -> None:

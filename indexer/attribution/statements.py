@@ -15,6 +15,7 @@ from indexer.attribution.vocabulary import (
     BASE_OK_BEFORE,
     DETERMINERS_LOWER,
     GOVERNMENT_HEADS,
+    MARKET_ROLES,
     MEMBER_TITLES,
     NOT_A_PERSON_HEADS,
     PASSIVE_BEFORE,
@@ -110,6 +111,8 @@ def _sentence_statements(
             continue
         if match.group() in ACTION_VERBS and not acts_for_a_party(speaker):
             continue
+        if speaker.kind == "person" and speaker.title and speaker.affiliations and speaker.name not in doc.people:
+            doc.officials.append((match.start(), speaker))  # "a Kremlin spokesman": "the spokesman" later
         verb = " ".join(match.group().split())
         span_start = quote_start(doc, s_start)
         in_sentence.append(make_statement(speaker.name, speaker.title, speaker.affiliations, span_start, s_end, verb))
@@ -224,8 +227,11 @@ def resolve_pronoun(
     doc: Doc, pronoun: str, pos: int, previous: list[Statement], in_sentence: list[Statement]
 ) -> Speaker | None:
     recent = [*previous, *in_sentence]
-    if PRONOUNS[pronoun] == "person":  # "he" is no statement, ministry or agency that spoke just before
-        recent = [st for st in recent if not names_no_person(st.speaker)]
+    if PRONOUNS[pronoun] == "person":  # "he" is no ministry, party, agency or group that spoke just before
+        recent = [st for st in recent if could_be_one_person(doc, st)]
+    subject = _subject_since(doc, recent[-1].end if recent else -1, pos) if PRONOUNS[pronoun] == "person" else None
+    if subject is not None:  # "The Ukrainian leader, who ..., was scathing. “...,” he said."
+        return subject
     if recent:
         last = recent[-1]
         return Speaker(last.speaker, last.title, last.affiliations, "person")
@@ -240,6 +246,35 @@ def resolve_pronoun(
             return Speaker(person.name, person.title, tuple(person.affiliations), "person")
         return Speaker(doc.person_positions[i][1], None, (), "person")
     return None
+
+
+def _subject_since(doc: Doc, after: int, pos: int) -> Speaker | None:
+    """The person who opens the latest sentence between ``after`` and ``pos`` as its subject, if any."""
+    sentence = bisect.bisect_right(doc.sentence_starts, pos) - 1
+    if sentence < 0 or doc.sentence_starts[sentence] <= after:
+        return None
+    lo = max(after, doc.sentence_starts[max(0, sentence - 2)])
+    i = bisect.bisect_left(doc.person_positions, (pos, "")) - 1
+    while i >= 0 and doc.person_positions[i][0] > lo:
+        at, name = doc.person_positions[i]
+        s = bisect.bisect_right(doc.sentence_starts, at) - 1
+        opening = doc.masked[doc.sentence_starts[s] : at].strip(" \n\"“\x1f")
+        if s < sentence and not opening and (person := doc.people.get(name)) is not None:
+            return Speaker(person.name, person.title, tuple(person.affiliations), "person")
+        i -= 1
+    return None
+
+
+def could_be_one_person(doc: Doc, st: Statement) -> bool:
+    """Whether "he" or "she" can refer to this statement's speaker: a person named in the document, or one
+    titled official ("a Kremlin spokesman"); not "the UN", "the Tories" or "energy analysts"."""
+    words = st.speaker.split()
+    if not words or names_no_person(st.speaker):
+        return False
+    if st.speaker in doc.people or known_person(doc, strip_possessive(words[-1])) is not None:
+        return True
+    last = strip_possessive(words[-1]).lower()
+    return st.title is not None and not (last.endswith("s") and not last.endswith("ss"))
 
 
 def names_no_person(speaker: str) -> bool:
@@ -290,6 +325,8 @@ def attach_quotes(doc: Doc, by_sentence: dict[int, list[Statement]]) -> list[Sta
 def make_statement(
     speaker: str, title: str | None, affiliations: tuple[str, ...], start: int, end: int, verb: str
 ) -> Statement:
+    if comments_without_a_country(title or speaker):
+        affiliations = tuple(a for a in affiliations if not a.startswith("country:"))
     return Statement(
         speaker=" ".join(speaker.split()),
         title=" ".join(title.split()) if title else None,
@@ -298,6 +335,18 @@ def make_statement(
         end=end,
         verb=verb,
     )
+
+
+def comments_without_a_country(title: str) -> bool:
+    """An economist, analyst or trader: the country of their firm or city is not theirs to speak for.
+
+    The role is the head of the title, before where they work ("chief economist at Macquarie Securities in
+    Tokyo"); a central banker or a government economist is not a market role.
+    """
+    role = re.split(r"\s(?:at|of|with|in|from|for)\s|,", title.lower(), maxsplit=1)[0].split()
+    if not role or strip_possessive(role[-1]) not in MARKET_ROLES:
+        return False
+    return not ({"central", "government", "official", "ministry"} & set(role[:-1]))
 
 
 def with_member_bodies(title: str | None, affiliations: tuple[str, ...]) -> tuple[str, ...]:

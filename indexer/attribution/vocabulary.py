@@ -189,6 +189,14 @@ CORPORATE = re.compile(
     r"\b(?:Inc|Corp|Corporation|Co|Cos|Ltd|Plc|PLC|LLC|LP|AG|SA|SpA|NV|BV|AB|ASA|Group|Holdings|Bank|Trust|"
     r"Association|Exchange|Fund|Partners|Industries|Airlines|Airways|Motors|Petroleum)\.?$"
 )
+# A definite later mention's head -> the title words an earlier holder may have ("the Libyan leader" is the
+# earlier "Libyan leader", "president" or "prime minister").
+HOLDER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "leader": ("leader", "president", "prime minister", "premier", "chancellor", "king", "emir", "head of state"),
+    "premier": ("premier", "prime minister"),
+    "spokeswoman": ("spokeswoman", "spokesperson"),
+    "spokesperson": ("spokesperson", "spokesman", "spokeswoman"),
+}
 EARLIER_MENTION_WINDOW = 2000  # characters back in which "the minister" looks for the minister named earlier
 SPEAKER_WINDOW = 160  # characters left of a verb searched for its speaker
 SPEECH_QUOTE_WORDS = 6  # shorter quotes are usually names or scare quotes, not speech
@@ -224,6 +232,13 @@ TIME_WORDS = frozenset(
     """today yesterday tonight monday tuesday wednesday thursday friday saturday sunday week month year""".split()
 )
 # The last word of a phrase that is talked about, never a speaker ("the Cuban economy", "Guantanamo Bay").
+# People who comment on a country's markets or politics without speaking for its government: an economist "at
+# Macquarie Securities in Tokyo" is not Japan speaking, one "at Bank of America" not the United States.
+MARKET_ROLES = frozenset(
+    """economist economists analyst analysts strategist strategists trader traders dealer dealers broker brokers
+    banker bankers consultant consultants professor academic academics researcher researchers expert experts
+    lecturer observer observers commentator commentators forecaster forecasters investor investors""".split()
+)
 NON_SPEAKER_HEADS = frozenset(
     """economy economies market markets prices price rates currency bay island islands sea river strait gulf
     peninsula mountains valley coast border region province territory city town village port harbour harbor""".split()

@@ -521,3 +521,65 @@ def test_she_is_never_a_company_named_just_before() -> None:
     )
     st = only(attribute_statements(text), text, "Everybody loves")
     assert st.speaker == "Jane Hollis"
+
+
+def test_an_economist_at_a_firm_in_a_capital_does_not_speak_for_that_country() -> None:
+    text = (
+        'Japan\'s Finance Minister Masajuro Shiokawa pledged to fight deflation.\n\n"Tokyo has been promising to beat '
+        'deflation for years," said Richard Jerram, chief economist at Macquarie Securities in Tokyo.\n\n'
+        '"This is a betrayal," said Holger Schmieding, economist at Bank of America in London.\n\n'
+        "IMF chief economist Olivier Blanchard said Britain should slow its spending cuts."
+    )
+    statements = attribute_statements(text)
+    assert only(statements, text, "Tokyo has been promising").affiliations == ()
+    assert only(statements, text, "This is a betrayal").affiliations == ()
+    assert only(statements, text, "should slow its spending cuts").affiliations == ("org:IMF",)
+    assert only(statements, text, "pledged to fight deflation").affiliations == ("country:JP",)
+
+
+def test_he_said_goes_to_a_person_and_to_the_one_described_as_the_subject() -> None:
+    text = (
+        "Ukrainian President Volodymyr Zelenskyy renewed his appeal for a no-fly zone.\n\n"
+        "Alliance Secretary General Jens Stoltenberg said on Friday that Nato had a responsibility.\n\n"
+        "More than 1.5 million people have fled, according to the UN refugee agency.\n\n"
+        "The Ukrainian leader, who has stayed in the capital, was scathing about the alliance.\n\n"
+        '"If you do not close the sky, you will be responsible for every child killed," he said.'
+    )
+    statement = only(attribute_statements(text), text, "If you do not close the sky")
+    assert statement.speaker == "Volodymyr Zelenskyy"
+    assert statement.affiliations == ("country:UA",)
+
+
+def test_a_party_that_spoke_just_before_is_not_he() -> None:
+    text = (
+        "Shadow chancellor Oliver Letwin promised tax cuts.\n\nThe Tories say the money would come from savings. "
+        "Speaking in Westminster, he accused the chancellor of waste."
+    )
+    assert only(attribute_statements(text), text, "he accused the chancellor").speaker == "Oliver Letwin"
+
+
+def test_the_spokesman_and_the_leader_are_the_ones_introduced_earlier() -> None:
+    text = (
+        "A Kremlin spokesman said the dispute was purely commercial.\n\nUkraine's president ordered talks.\n\n"
+        '"Russia cannot subsidise its neighbour forever," the spokesman said.\n\n'
+        "Libyan leader Col Muammar Gaddafi vowed to fight on.\n\n"
+        "In a speech, the Libyan leader insisted the rebels were misled."
+    )
+    statements = attribute_statements(text)
+    spokesman = only(statements, text, "Russia cannot subsidise")
+    assert spokesman.affiliations == ("country:RU",)
+    leader = only(statements, text, "the rebels were misled")
+    assert (leader.speaker, leader.affiliations) == ("Col Muammar Gaddafi", ("country:LY",))
+
+
+def test_bodies_named_like_companies_names_like_countries_and_longer_party_names() -> None:
+    text = (
+        "The European Central Bank has insisted that Greece will not default.\n\n"
+        "French Foreign Minister Dominique de Villepin told the Security Council to wait.\n\n"
+        "The Democratic Unionist Party said it could not support the deal."
+    )
+    statements = attribute_statements(text)
+    assert "org:ECB" in only(statements, text, "will not default").affiliations
+    villepin = only(statements, text, "told the Security Council")
+    assert (villepin.speaker, villepin.affiliations) == ("Dominique de Villepin", ("country:FR",))
+    assert only(statements, text, "could not support the deal").affiliations == ("party:GB-DUP",)
