@@ -4,11 +4,16 @@ News paragraphs are often a single sentence: the lead names the speaker and the 
 comes a paragraph or two later. Passages stay paragraph-sized for ranking (a precise match ranks first); what a
 hit shows is the run of consecutive passages that holds the best one, up to `SearchOptions.answer_chars`
 characters (`SearchStore.answer_windows`), and a run already shown is not shown again further down.
+
+A who-said-what hit is different: the speaker's words are spread over the story (the lead says what they want, a
+quote paragraphs later says it in their words), so its answer is the ranked passage with the other passages of
+its story where the asked party speaks, nearest first, then its own run's neighbours as room allows, within the
+same budget (:func:`speaker_run`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from indexer.store import SearchStore, StoredPassage
 
@@ -56,3 +61,32 @@ def run_offsets(run: Sequence[StoredPassage]) -> list[int]:
         offsets.append(at)
         at += len(passage.text) + len(SEPARATOR)
     return offsets
+
+
+#: How many passages on each side of a statement hit are searched for more of its speaker's words.
+SPEAKER_CONTEXT = 12
+
+
+def speaker_run(
+    store: SearchStore,
+    passage_id: int,
+    run: tuple[StoredPassage, ...],
+    speaks: Callable[[StoredPassage], bool],
+    max_chars: int,
+) -> tuple[StoredPassage, ...]:
+    """The ranked passage with its story's other passages where the asked party speaks (``speaks``), nearest
+    first, then the rest of its own run as room allows, in story order, at most ``max_chars`` together; ``run``
+    when no other passage of the story has the party's words."""
+    around = store.context(passage_id, SPEAKER_CONTEXT)
+    ranked = next((p for p in around if p.id == passage_id), None)
+    theirs = [p for p in around if p.id != passage_id and speaks(p)]
+    if ranked is None or not theirs or max_chars <= 0:
+        return run
+    chosen, used = {ranked.id: ranked}, len(ranked.text)
+    nearest_first = sorted(theirs, key=lambda p: (abs(p.position - ranked.position), p.position))
+    neighbours = sorted(run, key=lambda p: (abs(p.position - ranked.position), p.position))
+    for passage in (*nearest_first, *neighbours):
+        if passage.id not in chosen and used + len(SEPARATOR) + len(passage.text) <= max_chars:
+            chosen[passage.id] = passage
+            used += len(SEPARATOR) + len(passage.text)
+    return tuple(sorted(chosen.values(), key=lambda p: p.position))

@@ -280,6 +280,7 @@ IMPLIED_PARTY = 0.8
 # Indel similarity (0-100) from which two spellings of a surname are the same name ("Zelensky"/"Zelenskyy").
 NEAR_SPELLING = 85
 CLOSE_SPELLING = 75
+TRANSLITERATED_SPELLING = 70
 
 
 def statement_match(intent: QuestionIntent, statements: Sequence[Statement]) -> float:
@@ -345,7 +346,8 @@ def same_name(asked: str, written: str) -> bool:
     """Whether two spellings name the same person: equal, a near spelling, or a close one that sounds the same.
 
     "Zelensky"/"Zelenskyy" and "Gorbachev"/"Gorbachov" are near spellings (Indel similarity >= 85); "Tchaikovsky"
-    /"Chaikovsky" sound alike (same Metaphone key) and are close; short names must match exactly ("Li", "Lu").
+    /"Chaikovsky" sound alike (same Metaphone key) and are close; "Qadhafi"/"Gaddafi" are transliterations (Match
+    Rating Approach, names of six letters or more); short names must match exactly ("Li", "Lu").
     """
     if asked == written:
         return True
@@ -354,4 +356,11 @@ def same_name(asked: str, written: str) -> bool:
     similarity = fuzz.ratio(asked, written)
     if similarity >= NEAR_SPELLING:
         return True
-    return similarity >= CLOSE_SPELLING and jellyfish.metaphone(asked) == jellyfish.metaphone(written)
+    if similarity >= CLOSE_SPELLING and jellyfish.metaphone(asked) == jellyfish.metaphone(written):
+        return True
+    # Transliterations of one name ("Qadhafi"/"Gaddafi"): the Match Rating Approach, made for names, on longer ones.
+    return (
+        similarity >= TRANSLITERATED_SPELLING
+        and min(len(asked), len(written)) >= 6
+        and bool(jellyfish.match_rating_comparison(asked, written))
+    )

@@ -72,3 +72,24 @@ def test_the_highlight_is_the_answering_sentence_anywhere_in_the_run(news_index:
     question = "Who told reporters in Warsaw about savers?"
     ((start, end),) = best_sentence_in_run(run, SearchEngine.lexical_terms(question), parse_question(question))
     assert SEPARATOR.join(p.text for p in run)[start:end] == QUOTE
+
+
+def test_a_statement_hit_shows_the_parties_words_from_further_down_its_story(tmp_path: Path) -> None:
+    lead = "Polish Finance Minister Piotr Kowalski rejected the creditor banks' proposal on Monday."
+    filler = [f"Background paragraph {n} on the history of the bank talks and their many delays." for n in range(3)]
+    quote = '"We will not accept a plan that punishes savers," Kowalski told reporters.'
+    other = "Hungary's economy minister said Budapest would study the proposal."
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "talks.txt").write_text("\n\n".join(["Bank talks", lead, *filler, quote, other]) + "\n")
+    index = tmp_path / "index"
+    build_index([sources], index, FakeEmbedder(dimension=32))
+    engine = SearchEngine(LocalStore(index), FakeEmbedder(dimension=32), SearchOptions(answer_chars=250))
+    search = engine_search(engine, "lexical")
+
+    first = search(["What did Poland say about the creditor banks' proposal?"], 5)[0][0]
+    assert first.text == SEPARATOR.join([lead, filler[0], quote])  # the quote first, then the lead's neighbour
+    assert not any(quote in hit.text for hit in search(["What did Poland say about the proposal?"], 5)[0][1:])
+
+    plain = search(["creditor banks proposal"], 5)[0][0]  # no party asked: consecutive paragraphs as before
+    assert plain.text.startswith(SEPARATOR.join([lead, filler[0]]))

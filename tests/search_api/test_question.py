@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from indexer.attribution import Statement, attribute_statements
-from search_api.question import QuestionIntent, parse_question, statement_match
+from search_api.question import QuestionIntent, parse_question, same_name, statement_match
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "000_2ab4845599296aef.txt"
@@ -150,3 +150,12 @@ def test_the_party_is_who_speaks_not_the_topic() -> None:
     bank = parse_question("What did the Bank of Japan tell Prime Minister Nakasone about the discount rate?")
     assert ([e.id for e in bank.entities], bank.names, bank.role_terms) == (["bank:JP-BOJ"], (), ())
     assert parse_question("What does Riyadh hope to do with its oil exports?").asks_statement
+
+
+@pytest.mark.parametrize(
+    ("asked", "written", "same"),
+    [("qadhafi", "gaddafi", True), ("kadafi", "gaddafi", True), ("erdoğan", "erdogan", True),
+     ("brown", "braun", False), ("medvedev", "mercedes", False), ("gaddafi", "ghani", False)],
+)
+def test_transliterated_names_are_one_person(asked: str, written: str, same: bool) -> None:
+    assert same_name(asked, written) is same
