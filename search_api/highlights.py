@@ -31,15 +31,14 @@ def best_sentence_in_run(
 def _scored_best(passage: StoredPassage, terms: Sequence[str], intent: QuestionIntent) -> tuple[tuple[int, int], float]:
     spans = passage.sentence_spans or ((0, len(passage.text)),)
     wanted = {stem(t) for t in terms}
-    speaking = (
-        [s for s in passage.parsed_statements if statement_match(intent, [s]) > 0] if intent.asks_statement else []
-    )
+    matches = [(s, statement_match(intent, [s])) for s in passage.parsed_statements] if intent.asks_statement else []
+    speaking = [(s, match) for s, match in matches if match > 0]
     best, best_score = spans[0], -1.0
     for start, end in spans:
         score = float(len(_stemmed_words(passage.text[start:end]) & wanted))
         absolute = (passage.start + start, passage.start + end)
-        if any(s.start < absolute[1] and s.end > absolute[0] for s in speaking):
-            score += 3.0
+        # The party's own statement outweighs a joint one it signed ("leaders of France, ... Poland said").
+        score += 3.0 * max((m for s, m in speaking if s.start < absolute[1] and s.end > absolute[0]), default=0.0)
         if score > best_score:
             best, best_score = (start, end), score
     return best, best_score
