@@ -76,11 +76,17 @@ def speaker_run(
 ) -> tuple[StoredPassage, ...]:
     """The ranked passage with its story's other passages where the asked party speaks (``speaks``), nearest
     first, then the rest of its own run as room allows, in story order, at most ``max_chars`` together; ``run``
-    when no other passage of the story has the party's words."""
+    when no other passage of the story has the party's words. Like a run, it stays within one section and page."""
     around = store.context(passage_id, SPEAKER_CONTEXT)
     ranked = next((p for p in around if p.id == passage_id), None)
-    theirs = [p for p in around if p.id != passage_id and speaks(p)]
-    if ranked is None or not theirs or max_chars <= 0:
+    if ranked is None or max_chars <= 0:
+        return run
+    theirs = [
+        p
+        for p in around
+        if p.id != passage_id and (p.section, p.page) == (ranked.section, ranked.page) and speaks(p)
+    ]
+    if not theirs:
         return run
     chosen, used = {ranked.id: ranked}, len(ranked.text)
     nearest_first = sorted(theirs, key=lambda p: (abs(p.position - ranked.position), p.position))

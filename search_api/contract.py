@@ -237,7 +237,8 @@ class SearchHit(_Answer):
     section: str | None = None
     text: str = Field(
         description="The passage with the neighbouring passages of its run (`passages`), paragraphs separated by a "
-        "blank line."
+        "blank line; for a who-said-what hit, the passages of its document where the asked party speaks, then "
+        "neighbours, so they need not be consecutive."
     )
     passages: list[int] = Field([], description="The ids of the passages `text` holds, in order; `passage_id` ranked.")
     start: int = Field(0, description="Offset of `text`'s first passage in its document's text.")

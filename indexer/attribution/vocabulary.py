@@ -231,7 +231,6 @@ NEWS_AGENCY = re.compile(r"\b(?:news|press)\s+agency\b", re.IGNORECASE)
 TIME_WORDS = frozenset(
     """today yesterday tonight monday tuesday wednesday thursday friday saturday sunday week month year""".split()
 )
-# The last word of a phrase that is talked about, never a speaker ("the Cuban economy", "Guantanamo Bay").
 # People who comment on a country's markets or politics without speaking for its government: an economist "at
 # Macquarie Securities in Tokyo" is not Japan speaking, one "at Bank of America" not the United States.
 MARKET_ROLES = frozenset(
@@ -239,6 +238,7 @@ MARKET_ROLES = frozenset(
     banker bankers consultant consultants professor academic academics researcher researchers expert experts
     lecturer observer observers commentator commentators forecaster forecasters investor investors""".split()
 )
+# The last word of a phrase that is talked about, never a speaker ("the Cuban economy", "Guantanamo Bay").
 NON_SPEAKER_HEADS = frozenset(
     """economy economies market markets prices price rates currency bay island islands sea river strait gulf
     peninsula mountains valley coast border region province territory city town village port harbour harbor""".split()
