@@ -249,16 +249,21 @@ class SearchEngine:
         def speaks(passage: StoredPassage) -> bool:
             return statement_match(intent, passage.parsed_statements) > 0.0
 
-        answers: list[tuple[int, tuple[StoredPassage, ...]]] = []
-        shown: set[int] = set()
-        for pid, run in answer_runs(self.index, ranked, 2 * k, chars):
-            if pid in shown:
-                continue
-            if pid in statement_hits:
-                run = speaker_run(self.index, pid, run, speaks, chars)
-            run = tuple(p for p in run if p.id not in shown)
-            answers.append((pid, run))
-            shown.update(p.id for p in run)
-            if len(answers) == k:
-                break
-        return answers
+        wanted = 2 * k  # runs read; more when higher answers already showed too many of them
+        while True:
+            answers: list[tuple[int, tuple[StoredPassage, ...]]] = []
+            shown: set[int] = set()
+            runs = answer_runs(self.index, ranked, wanted, chars)
+            for pid, run in runs:
+                if pid in shown:
+                    continue
+                if pid in statement_hits:
+                    run = speaker_run(self.index, pid, run, speaks, chars)
+                run = tuple(p for p in run if p.id not in shown)
+                answers.append((pid, run))
+                shown.update(p.id for p in run)
+                if len(answers) == k:
+                    return answers
+            if len(runs) < wanted:  # every ranked passage was read
+                return answers
+            wanted *= 2
