@@ -13,7 +13,7 @@ same budget (:func:`speaker_run`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 
 from indexer.store import SearchStore, StoredPassage
 
@@ -61,6 +61,42 @@ def run_offsets(run: Sequence[StoredPassage]) -> list[int]:
         offsets.append(at)
         at += len(passage.text) + len(SEPARATOR)
     return offsets
+
+
+def statement_answers(
+    store: SearchStore,
+    ranked: Sequence[int],
+    k: int,
+    max_chars: int,
+    statement_hits: Set[int],
+    speaks: Callable[[StoredPassage], bool],
+) -> list[tuple[int, tuple[StoredPassage, ...]]]:
+    """`answer_runs`, where each statement hit shows its :func:`speaker_run` instead of its run.
+
+    No passage is shown twice: a hit whose passage a higher answer shows is left out, and a run loses the
+    passages shown above it. Plain runs cut a document into disjoint pieces, so without statement hits this is
+    `answer_runs` itself.
+    """
+    if not statement_hits:
+        return answer_runs(store, ranked, k, max_chars)
+    wanted = 2 * k  # runs read; more when higher answers already showed too many of them
+    while True:
+        answers: list[tuple[int, tuple[StoredPassage, ...]]] = []
+        shown: set[int] = set()
+        runs = answer_runs(store, ranked, wanted, max_chars)
+        for pid, run in runs:
+            if pid in shown:
+                continue
+            if pid in statement_hits:
+                run = speaker_run(store, pid, run, speaks, max_chars)
+            run = tuple(p for p in run if p.id not in shown)
+            answers.append((pid, run))
+            shown.update(p.id for p in run)
+            if len(answers) == k:
+                return answers
+        if len(runs) < wanted:  # every ranked passage was read
+            return answers
+        wanted *= 2
 
 
 #: How many passages on each side of a statement hit are searched for more of its speaker's words.

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence, Set
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -17,12 +17,12 @@ from indexer.embedding import Embedder
 from indexer.entities import EntityResolver
 from indexer.store import LexicalQuery, PassageFilter, SearchStore, StoredPassage
 from indexer.tokens import MAX_QUERY_TERMS, words
-from search_api.answers import answer_runs, speaker_run
+from search_api.answers import statement_answers
 from search_api.boosts import StatementReason, boost_statements
 from search_api.contract import Mode
 from search_api.fusion import Candidates, SearchOptions, fuse
 from search_api.highlights import best_sentence_in_run
-from search_api.question import QuestionIntent, parse_question, statement_match
+from search_api.question import parse_question, statement_match
 
 #: A question is searched by its first 64 words; the rest is ignored, never refused. Real questions are far
 #: shorter; without the bound a 2,000-character question spent ~0.7 s encoding 256 tokens on a loaded 2-core
@@ -223,7 +223,15 @@ class SearchEngine:
         scores = {pid: fused[pid] for pid in shortlist}
         boosted = boost_statements(found.intent, scores, passages, self.options.statement_weight, self.resolver)
         ranked = sorted(boosted, key=lambda pid: (-boosted[pid].score, pid))
-        answers = self._answers(ranked, k, found.intent, {pid for pid, b in boosted.items() if b.reason})
+        intent = found.intent
+        answers = statement_answers(
+            self.index,
+            ranked,
+            k,
+            self.options.answer_chars,
+            {pid for pid, b in boosted.items() if b.reason},
+            lambda passage: statement_match(intent, passage.parsed_statements) > 0.0,
+        )
         return [
             Hit(
                 rank,
@@ -235,35 +243,3 @@ class SearchEngine:
             )
             for rank, (pid, run) in enumerate(answers, start=1)
         ]
-
-    def _answers(
-        self, ranked: Sequence[int], k: int, intent: QuestionIntent, statement_hits: Set[int]
-    ) -> list[tuple[int, tuple[StoredPassage, ...]]]:
-        """The first `k` answers: runs of consecutive passages, or for a statement hit the passages of its story
-        where the asked party speaks. No passage is shown twice: a hit whose passage a higher answer shows is left
-        out, and a run loses the passages shown above it."""
-        chars = self.options.answer_chars
-        if not statement_hits:
-            return answer_runs(self.index, ranked, k, chars)
-
-        def speaks(passage: StoredPassage) -> bool:
-            return statement_match(intent, passage.parsed_statements) > 0.0
-
-        wanted = 2 * k  # runs read; more when higher answers already showed too many of them
-        while True:
-            answers: list[tuple[int, tuple[StoredPassage, ...]]] = []
-            shown: set[int] = set()
-            runs = answer_runs(self.index, ranked, wanted, chars)
-            for pid, run in runs:
-                if pid in shown:
-                    continue
-                if pid in statement_hits:
-                    run = speaker_run(self.index, pid, run, speaks, chars)
-                run = tuple(p for p in run if p.id not in shown)
-                answers.append((pid, run))
-                shown.update(p.id for p in run)
-                if len(answers) == k:
-                    return answers
-            if len(runs) < wanted:  # every ranked passage was read
-                return answers
-            wanted *= 2
