@@ -104,6 +104,9 @@ ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "queen": ("queen", "monarch"),
     "pope": ("pope",),
 }
+# "shadow chancellor": the opposition's spokesperson for the office, never its holder.
+SHADOW = "shadow"
+SHADOW_BEFORE = re.compile(rf"\b{SHADOW}\s+$", re.IGNORECASE)
 # Question wording that names a role -> the role's key above.
 ROLE_ALIASES: dict[str, str] = {
     "top diplomat": "foreign minister",
@@ -252,6 +255,8 @@ def _question_roles(question: str) -> list[str]:
     for match in ROLE_RE.finditer(question):
         key = " ".join(match.group().lower().split())
         role = ROLE_ALIASES.get(key, key)
+        if SHADOW_BEFORE.search(question, 0, match.start()):
+            role = f"{SHADOW} {role}"  # the opposition's counterpart, not the office holder
         if role not in roles:
             roles.append(role)
     return roles
@@ -264,8 +269,11 @@ def role_hit(roles: Sequence[str], st: Statement) -> bool:
 
 @functools.cache
 def role_pattern(role: str) -> re.Pattern[str]:
-    synonyms = ROLE_SYNONYMS.get(role, (role,))
-    return re.compile(r"\b(?:" + "|".join(re.escape(s) for s in synonyms) + r")\b")
+    """A title holding `role`: "shadow chancellor" only a shadow one, "chancellor" never a shadow one."""
+    shadow = role.startswith(f"{SHADOW} ")
+    synonyms = ROLE_SYNONYMS.get(role.removeprefix(f"{SHADOW} "), (role.removeprefix(f"{SHADOW} "),))
+    held = r"\b(?:" + "|".join(re.escape(s) for s in synonyms) + r")\b"
+    return re.compile(rf"\b{SHADOW}\s+(?:[a-z]+\s+)?{held}" if shadow else rf"(?<!{SHADOW} ){held}")
 
 
 def split_head(speaker: str) -> tuple[str, str]:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
 from indexer.attribution.vocabulary import (
     ABBREVIATIONS,
     AGENT_NOUNS,
     CAP_STOP,
+    DATE_WORDS_BEFORE,
     DETERMINERS,
+    GIVEN_NAME_MONTHS,
     HONORIFICS,
     MODIFIERS,
     NUMBER,
@@ -56,6 +59,9 @@ class Doc:
     officials: list[tuple[int, Speaker]] = field(default_factory=list)  # (offset, "a Kremlin spokesman"), unnamed
 
 
+PREVIOUS_WORD = re.compile(r"([\w'’.-]+)\W*$")
+
+
 def tokens_of(text: str, offset: int) -> list[tuple[str, int, int]]:
     return [(m.group(), offset + m.start(), offset + m.end()) for m in TOKEN.finditer(text)]
 
@@ -66,6 +72,30 @@ def strip_possessive(tok: str) -> str:
 
 def is_cap(tok: str) -> bool:
     return tok[:1].isupper() and strip_possessive(tok.rstrip(".")) not in CAP_STOP
+
+
+def month_as_given_name(word: str, before: str, after: str) -> bool:
+    """Whether a month's name is a given name here: a capitalised name follows and no date word precedes it
+    ("minister Jan Kowalski", "May Ng, an analyst", but "in May Britain", "on Jan 5")."""
+    return (
+        strip_possessive(word) in GIVEN_NAME_MONTHS
+        and is_cap(after)
+        and not NUMBER.match(after)
+        and before.lower() not in DATE_WORDS_BEFORE
+    )
+
+
+def name_start_stopped(name_words: list[str], before: str) -> bool:
+    """Whether a run of name words begins with a word that starts sentences or dates, not names."""
+    first = strip_possessive(name_words[0])
+    after = name_words[1] if len(name_words) > 1 else ""
+    return first in CAP_STOP and not month_as_given_name(first, before, after)
+
+
+def word_before(doc: Doc, pos: int) -> str:
+    """The word just before offset ``pos`` ("" at the start of the text)."""
+    found = PREVIOUS_WORD.search(doc.text, max(0, pos - 40), pos)
+    return found.group(1) if found else ""
 
 
 def np_word(tok: str) -> bool:
@@ -108,6 +138,8 @@ def walk_back(doc: Doc, lo: int, hi: int) -> tuple[int, int] | None:
         if tok in ("'s", "’s", "'", "’") and first is not None:
             first = i
         elif np_word(tok) or entity_at(doc, s, toks[i][2]) is not None:
+            first = i
+        elif first == i + 1 and month_as_given_name(tok, prev, toks[i + 1][0]):
             first = i
         elif tok in DETERMINERS and first is not None:
             first = i

@@ -14,16 +14,17 @@ from indexer.attribution.phrases import (
     is_name_word,
     known_person,
     mentions_in,
+    name_start_stopped,
     register,
     strip_possessive,
     title_end,
     walk_back,
+    word_before,
 )
 from indexer.attribution.vocabulary import (
     AGENT_NOUNS,
     APPOSITION_AFTER,
     AUX_TAIL,
-    CAP_STOP,
     CLAUSE_PREPOSITIONS,
     CORPORATE,
     DETERMINERS,
@@ -33,6 +34,7 @@ from indexer.attribution.vocabulary import (
     LAST_WORD,
     LATER_NAME_WITH_CLAUSE,
     LONE_CAPITAL,
+    MODIFIERS,
     NAME_RUN,
     NEWS_AGENCY,
     NEWS_HEADS,
@@ -101,7 +103,10 @@ def _possessive_phrase(doc: Doc, start: int, end: int, pos: int, poss: re.Match[
     """ "Mr Mandon's office", "Nato's senior commander", "Poland's foreign ministry", "Spain's Pedro Sanchez"."""
     phrase = doc.text[start:end]
     head = phrase[poss.end() :].strip()
-    if owner.kind == "named" and head.lower() in OWN_VOICES:
+    voice = head.lower().split()
+    while len(voice) > 1 and voice[0] in MODIFIERS:
+        voice = voice[1:]  # "Mr Blair's official spokesman"
+    if owner.kind == "named" and " ".join(voice) in OWN_VOICES:
         return owner
     named = titled_name(doc, start + poss.end(), end, pos, phrase[: poss.end()], owner.affiliations)
     if named is not None:
@@ -139,7 +144,7 @@ def _prepositional_phrase(doc: Doc, start: int, end: int, pos: int, prep: re.Mat
     head_words = head.split()
     if (
         len(head_words) >= 2
-        and head_words[0] not in CAP_STOP
+        and not name_start_stopped(head_words, word_before(doc, start))
         and not CORPORATE.search(head)
         and not title_end(head)
         and all(is_name_word(w) for w in head_words)
@@ -240,7 +245,8 @@ def titled_name(
     name_words = [w for w in phrase[t_end:].split() if w not in HONORIFICS]
     if not name_words or not all(is_name_word(w) for w in name_words):
         return None
-    if strip_possessive(name_words[0]) in CAP_STOP or any(m.end <= end for m in mentions_in(doc, start + t_end, end)):
+    before = phrase[:t_end].split()[-1] if t_end else ""
+    if name_start_stopped(name_words, before) or any(m.end <= end for m in mentions_in(doc, start + t_end, end)):
         return None
     if len(name_words) < 2 and not t_end and not owner_text:
         return None
@@ -325,7 +331,7 @@ def _introduced_name(doc: Doc, m: re.Match[str]) -> tuple[int, int, str, str] | 
     name_words = [w for w in phrase[t_end:].split() if w not in HONORIFICS]
     if not name_words or not all(is_name_word(w) for w in name_words):
         return None
-    if strip_possessive(name_words[0]) in CAP_STOP:
+    if name_start_stopped(name_words, phrase[:t_end].split()[-1] if t_end else word_before(doc, s)):
         return None
     if any(mm.start >= s + t_end and mm.end <= e for mm in mentions_in(doc, s, e)):
         return None

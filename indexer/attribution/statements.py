@@ -24,11 +24,13 @@ from indexer.attribution.vocabulary import (
     PRONOUNS,
     QUOTED_AS_SAYING,
     REFERS_BACK,
+    SECRETARY_CABINETS,
     SPEECH_QUOTE_WORDS,
     TITLE_HEADS,
     VERB_RE,
     VERBS_BASE,
 )
+from indexer.data.institutions import INSTITUTIONS, OFFICIAL_OPPOSITION, official_opposition
 from indexer.entities import EntityResolver
 
 
@@ -44,12 +46,15 @@ def verb_allowed(doc: Doc, match: re.Match[str]) -> bool:
     return True
 
 
-def attribute_statements(text: str, resolver: EntityResolver | None = None) -> list[Statement]:
+def attribute_statements(
+    text: str, resolver: EntityResolver | None = None, published: str | None = None
+) -> list[Statement]:
     """Statements in a document, in order, each with its speaker, title and affiliations.
 
     Args:
         text: the whole document text (offsets in the result point into it).
         resolver: entity resolver; the packaged default when None.
+        published: the document's ISO date, when known (it dates "shadow" titles, see `with_opposition_party`).
 
     Returns:
         One statement per sentence and speaker; quotes without a speaker of their own take the speaker of the
@@ -62,7 +67,7 @@ def attribute_statements(text: str, resolver: EntityResolver | None = None) -> l
         found = _sentence_statements(doc, index, matches, previous)
         if found:
             by_sentence[index] = found
-    return with_home_government(doc, attach_quotes(doc, by_sentence))
+    return with_opposition_party(doc, with_home_government(doc, attach_quotes(doc, by_sentence)), published)
 
 
 def read_document(text: str, resolver: EntityResolver) -> Doc:
@@ -124,6 +129,15 @@ def acts_for_a_party(speaker: Speaker) -> bool:
     return speaker.kind != "news" and bool(speaker.affiliations)
 
 
+# Each country's central bank (the first the table lists for it): "Japan's central bank" is the Bank of Japan.
+CENTRAL_BANKS = {
+    country: bank.id
+    for bank in reversed(INSTITUTIONS)
+    if bank.kind == "central bank"
+    for country in bank.parents
+    if country.startswith("country:")
+}
+
 # How far back (characters) an unqualified government speaker looks for the party that was just speaking.
 CONTEXT_PARTY_WINDOW = 400
 
@@ -133,30 +147,97 @@ def with_home_government(doc: Doc, statements: list[Statement]) -> list[Statemen
 
     "the Foreign Ministry said", "Treasurer Paul Keating said" name no country: in news they are the government
     of the country the story is about (its dateline), read here as the country the document names most often
-    (at least twice, and more often than any other). Kept apart from the affiliations the text attaches.
+    (at least twice, and more often than any other). Kept apart from the affiliations the text attaches. A
+    "Secretary" ("Commerce Secretary Malcolm Baldrige") sits only in a cabinet whose ministers have that title
+    (`vocabulary.SECRETARY_CABINETS`): in a story about Japan's trade he is no Japanese minister.
     """
     home = home_country(doc)
     out: list[Statement] = []
     for st in statements:
         if not st.affiliations and is_government_title(st.title or st.speaker):
-            party = _party_just_before(out, st) or home
+            party = _party_just_before(doc, out, st) or home
+            if party not in SECRETARY_CABINETS and _titled_secretary(st.title or st.speaker):
+                party = None
             if party is not None:
                 st = st.model_copy(update={"implied": (party,)})
         out.append(st)
     return out
 
 
-def _party_just_before(earlier: list[Statement], current: Statement) -> str | None:
-    """The country (else body) of the statement just before, when the text named its party and it is near.
+def _titled_secretary(title: str) -> bool:
+    words = {strip_possessive(w).lower() for w in re.split(r"[\s-]+", title)}
+    return bool(words & {"secretary", "undersecretary"}) and not words & {"minister", "ministry", "premier"}
+
+
+def with_opposition_party(doc: Doc, statements: list[Statement], published: str | None) -> list[Statement]:
+    """Give "shadow" ministers without a stated party the party of their country's Official Opposition.
+
+    "Shadow chancellor Oliver Letwin said" names no party; a shadow title is held by the Official Opposition's
+    frontbench. Its party is the one the document states for another shadow minister ("Tory shadow home
+    secretary"), else the one that held the opposition on the document's date; an undated document with no such
+    statement gets none. The country is the speaker's, else the document's, else the one whose parties it names
+    (else the table's only country).
+    """
+    shadow = [st for st in statements if _is_shadow_title(st.title)]
+    if not shadow:
+        return statements
+    country = _opposition_country(doc, shadow)
+    if country is None:
+        return statements
+    stated = Counter(a for st in shadow for a in st.affiliations if a.startswith(_party_prefix(country)))
+    party = stated.most_common(1)[0][0] if stated else official_opposition(country, published or "")
+    if party is None:
+        return statements
+    return [
+        st.model_copy(update={"implied": (*st.implied, party)})
+        if st in shadow and not any(a.startswith("party:") for a in (*st.affiliations, *st.implied))
+        else st
+        for st in statements
+    ]
+
+
+def _is_shadow_title(title: str | None) -> bool:
+    return bool(title) and "shadow" in re.findall(r"[a-z]+", (title or "").lower())
+
+
+def _opposition_country(doc: Doc, shadow: list[Statement]) -> str | None:
+    """The country whose Official Opposition the document's shadow ministers sit in, among the table's."""
+    stated = {a for st in shadow for a in st.affiliations if a in OFFICIAL_OPPOSITION}
+    if len(stated) == 1:
+        return stated.pop()
+    home = home_country(doc)
+    if home in OFFICIAL_OPPOSITION:
+        return home
+    named = {c for c in OFFICIAL_OPPOSITION if any(m.entity.id.startswith(_party_prefix(c)) for m in doc.mentions)}
+    if len(named) == 1:
+        return named.pop()
+    return next(iter(OFFICIAL_OPPOSITION)) if len(OFFICIAL_OPPOSITION) == 1 and not named else None
+
+
+def _party_prefix(country: str) -> str:
+    return f"party:{country.removeprefix('country:')}-"
+
+
+def _party_just_before(doc: Doc, earlier: list[Statement], current: Statement) -> str | None:
+    """The country (else government body) of the statement just before in the same paragraph, when the text
+    named its party and it is near.
 
     "Kuwait today rejected charges ... "...," the Foreign Ministry said": the ministry is the one of the party
-    that was just speaking, not that of the country the story names most (Iran, whose charges are reported).
+    that was just speaking, not that of the country the story names most (Iran, whose charges are reported). A
+    political party is no government. A paragraph that opens with a quote answers the one before; one that
+    opens on a new speaker ("French President Jacques Chirac said ...", then "Foreign Secretary Jack Straw told
+    MPs") no longer hears the party that was just speaking.
     """
+    paragraph = _paragraph_at(doc, current.start)
+    opens_with_quote = doc.text[current.start : current.start + 1] in "\"“'‘"
     for st in reversed(earlier):
         if current.start - st.end > CONTEXT_PARTY_WINDOW:
             return None
+        if not opens_with_quote and _paragraph_at(doc, max(st.start, st.end - 1)) != paragraph:
+            return None
         same_speaker = st.speaker.lower() == current.speaker.lower()
-        parties = [a for a in st.affiliations or (st.implied if same_speaker else ()) if not a.startswith("news:")]
+        stated = st.affiliations or (st.implied if same_speaker else ())
+        parties = [a for a in stated if not a.startswith(("news:", "party:"))]
         if not parties or any(a.startswith("news:") for a in st.affiliations):
             continue
         countries = [a for a in parties if a.startswith("country:")]
@@ -164,6 +245,10 @@ def _party_just_before(earlier: list[Statement], current: Statement) -> str | No
             continue  # a joint statement names no one government
         return countries[0] if countries else parties[0]
     return None
+
+
+def _paragraph_at(doc: Doc, pos: int) -> int:
+    return doc.sentences[max(0, bisect.bisect_right(doc.sentence_starts, pos) - 1)][2]
 
 
 def home_country(doc: Doc) -> str | None:
@@ -330,7 +415,7 @@ def make_statement(
     return Statement(
         speaker=" ".join(speaker.split()),
         title=" ".join(title.split()) if title else None,
-        affiliations=with_member_bodies(title, affiliations),
+        affiliations=with_member_bodies(title, with_central_bank(title or speaker, affiliations)),
         start=start,
         end=end,
         verb=verb,
@@ -347,6 +432,15 @@ def comments_without_a_country(title: str) -> bool:
     if not role or strip_possessive(role[-1]) not in MARKET_ROLES:
         return False
     return not ({"central", "government", "official", "ministry"} & set(role[:-1]))
+
+
+def with_central_bank(title: str, affiliations: tuple[str, ...]) -> tuple[str, ...]:
+    """Add a country's central bank where the title names it without its name ("Japan's central bank governor")."""
+    if "central bank" not in " ".join(title.lower().split()) or any(a.startswith("bank:") for a in affiliations):
+        return affiliations
+    countries = [a for a in affiliations if a.startswith("country:")]
+    bank = CENTRAL_BANKS.get(countries[0]) if len(countries) == 1 else None
+    return (*affiliations, bank) if bank else affiliations
 
 
 def with_member_bodies(title: str | None, affiliations: tuple[str, ...]) -> tuple[str, ...]:

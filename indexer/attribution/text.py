@@ -59,7 +59,14 @@ def find_quotes(text: str, paragraph_starts: list[int]) -> list[tuple[int, int]]
     return spans
 
 
+# An abbreviation in brackets after a name: "The International Monetary Fund (IMF) said".
+BRACKETED_ABBREVIATION = re.compile(r"(?<=\w) \([A-Z][A-Za-z&.]{1,9}\)(?=\s)")
+
+
 def mask_quotes(text: str, quotes: list[tuple[int, int]]) -> str:
+    """The text with the words inside quotes, and abbreviations in brackets after a name, blanked out: what is
+    left is what speaker phrases are read from."""
+    text = BRACKETED_ABBREVIATION.sub(lambda m: " " * len(m.group()), text)
     parts: list[str] = []
     last = 0
     for start, end in quotes:

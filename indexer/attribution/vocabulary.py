@@ -22,7 +22,8 @@ prosecutor ayatollah cardinal archbishop bishop founder owner partner dealer tra
 coach dictator monarch speaker gen. lt. col. sen. rep. gov. adm. capt. sgt. prof. rev. ministers leaders
 treasurer undersecretary comptroller ombudsman regulator superintendent controller chairmen directors
 spokesmen officials economists analysts governors delegate delegates mp mps mep meps lawmaker lawmakers
-legislator legislators councillor councilor
+legislator legislators councillor councilor coordinator co-ordinator organiser organizer whip whips frontbencher
+backbencher candidate nominee campaigner
 """.split()
 )
 TITLE_PHRASES = (
@@ -69,6 +70,7 @@ activists officers team management department corporation unit subsidiary indust
 counterpart counterparts lawyers lawyer witnesses witness observers campaigners organisers organizers airline
 exchange regulators news press
 regulator producers producer exporters importers operators operator newspaper agency's government's
+prosecutors judges senators ambassadors envoys investigators inspectors
 spokesperson's ministry's
 """.split()
     )
@@ -81,7 +83,7 @@ interior justice energy oil agriculture health national security federal central
 incoming interim vice assistant executive managing chief general prime civilian local regional western
 state-run state-owned official independent industry market bank government ruling opposition farm
 agricultural economics external affairs commerce labour labor transport planning budget monetary fiscal
-petroleum mines communications information home environment cabinet shadow
+petroleum mines communications information home environment cabinet shadow first election campaign policy
 """.split()
 )
 DETERMINERS = frozenset("the a an The A An its his her their Its His Her Their this This".split())
@@ -99,6 +101,13 @@ Including According Following Reuters REUTER Reuter
 """.split()
 )
 # Arabic and other name prefixes written in lower case and joined to the name ("al-Chalabi", "bin-Laden").
+# Months that are also given names ("Polish finance minister Jan Kowalski", "May Ng, an analyst"), and the words
+# that make one a date instead ("in May", "since Jan 5").
+GIVEN_NAME_MONTHS = frozenset("Jan May June April August".split())
+DATE_WORDS_BEFORE = frozenset(
+    "in on since by until till from to of last next early late mid this that each every through during before "
+    "after between".split()
+)
 PREFIXED_NAME = re.compile(r"(?:al|el|ad|ar|as|ash|at|az|ul|bin|ibn|abu|d)[-'’][A-Z]")
 # A title set off after a name: ", the Australian trade minister," or ", who is Mexico's chief debt negotiator".
 APPOSITION_AFTER = re.compile(
@@ -138,7 +147,8 @@ challenged challenges hailed hails slammed slams blasted blasts endorsed endorse
 ACTION_VERBS = frozenset(
     """closed closes seized seizes banned bans imposed imposes ordered orders approved approves launched launches
     arrested arrests expelled expels suspended suspends lifted lifts detained detains blocked blocks froze
-    freezes halted halts vetoed vetoes""".split()
+    freezes halted halts vetoed vetoes charged charges fined fines sued sues raided raids sanctioned sanctions
+    nationalised nationalized deported deports indicted indicts""".split()
 )
 VERBS_BASE = "say tell want demand believe think warn urge insist call welcome reject deny argue".split()
 VERB_RE = re.compile(
@@ -250,8 +260,11 @@ OWN_VOICES = frozenset("office spokesman spokeswoman spokesperson aides camp tea
 # country ("the Foreign Ministry", "Treasurer Paul Keating", "Finance Minister Michael Wilson").
 GOVERNMENT_HEADS = frozenset(
     """minister ministers ministry ministries treasurer treasury premier chancellor government cabinet
-    undersecretary under-secretary president""".split()
+    undersecretary under-secretary president secretary""".split()
 )
+# Governments whose cabinet members are titled "Secretary" in English ("Commerce Secretary", "Secretary of
+# State for Trade"); elsewhere a minister is a "Minister", and a secretary in a story is someone else's.
+SECRETARY_CABINETS = frozenset(f"country:{c}" for c in ("US", "GB", "PH", "MX", "ES"))
 # Portfolio words in such titles.
 PORTFOLIO_WORDS = frozenset(
     """foreign external affairs finance economy economics economic trade industry international agriculture

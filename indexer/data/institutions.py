@@ -15,6 +15,10 @@ Only forms that name one thing in English news are kept: "Socialists", "Christia
 "Liberals" name parties in many countries and are left out; "Labour" is the British party (the resolver does not
 read it before "Ministry", "Minister", "Day" and the like, see ``indexer.entities``).
 
+A "shadow" minister belongs to the Official Opposition, whose party changes with elections: the
+``official opposition`` table gives, per country, the date from which each party held it (UK: the list of
+Leaders of the Opposition on parliament.uk and Wikipedia, from 1964).
+
 Government bodies and central banks speak for their country (``parents``); a party does not (an opposition
 spokesman is not "Britain speaking"); a news organisation reports and speaks for no one.
 """
@@ -46,7 +50,9 @@ _TABLES = {
 }
 
 
-def _load(path: Path) -> tuple[tuple[Institution, ...], dict[str, tuple[str, ...]]]:
+def _load(
+    path: Path,
+) -> tuple[tuple[Institution, ...], dict[str, tuple[str, ...]], dict[str, tuple[tuple[str, str], ...]]]:
     raw = json.loads(path.read_text(encoding="utf-8"))
     institutions: list[Institution] = []
     for table, (prefix, kind, speaks_for_country) in _TABLES.items():
@@ -56,9 +62,23 @@ def _load(path: Path) -> tuple[tuple[Institution, ...], dict[str, tuple[str, ...
     for key, name, *forms in raw["news organisations"]:
         institutions.append(Institution(f"news:{key}", name, "news organisation", (name, *forms)))
     seats = {country: tuple(names) for country, names in raw["seats"].items()}
-    return tuple(institutions), seats
+    opposition = {
+        f"country:{country}": tuple((since, f"party:{country}-{key}") for since, key in periods)
+        for country, periods in raw["official opposition"].items()
+    }
+    return tuple(institutions), seats, opposition
 
 
-INSTITUTIONS, SEATS = _load(DATA_FILE)
-"""Every institution (central banks first, so "Bundesbank" is the bank), and older seats of government
-("Bonn said", "Peking said") by the country they stand for."""
+INSTITUTIONS, SEATS, OFFICIAL_OPPOSITION = _load(DATA_FILE)
+"""Every institution (central banks first, so "Bundesbank" is the bank), older seats of government ("Bonn said",
+"Peking said") by the country they stand for, and by country the (date from, party id) of its Official
+Opposition in date order."""
+
+
+def official_opposition(country: str, on: str) -> str | None:
+    """The party id of `country`'s Official Opposition on the ISO date `on`, when the table covers it."""
+    party = None
+    for since, holder in OFFICIAL_OPPOSITION.get(country, ()):
+        if since <= on[:10]:
+            party = holder
+    return party

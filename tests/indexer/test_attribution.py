@@ -583,3 +583,85 @@ def test_bodies_named_like_companies_names_like_countries_and_longer_party_names
     villepin = only(statements, text, "told the Security Council")
     assert (villepin.speaker, villepin.affiliations) == ("Dominique de Villepin", ("country:FR",))
     assert only(statements, text, "could not support the deal").affiliations == ("party:GB-DUP",)
+
+
+def test_a_named_official_s_spokesman_speaks_with_the_official_s_voice() -> None:
+    text = "Prime Minister Tony Blair arrived in Brussels. Mr Blair's official spokesman said the UK would veto it."
+    spokesman = only(attribute_statements(text), text, "the UK would veto it")
+    assert (spokesman.speaker, spokesman.title) == ("Tony Blair", "Prime Minister")
+
+
+def test_a_month_that_is_a_given_name_is_read_as_a_name_only_where_no_date_word_precedes_it() -> None:
+    text = (
+        "Polish finance minister Jan Kowalski said the deficit would shrink.\n\n"
+        "May Ng, an analyst at UBS, said the market would recover.\n\n"
+        "In May Britain said it would cut tariffs."
+    )
+    statements = attribute_statements(text)
+    kowalski = only(statements, text, "the deficit would shrink")
+    assert (kowalski.speaker, kowalski.affiliations) == ("Jan Kowalski", ("country:PL",))
+    assert only(statements, text, "the market would recover").speaker == "May Ng"
+    assert only(statements, text, "cut tariffs").speaker == "Britain"
+
+
+@pytest.mark.parametrize(
+    ("published", "party"),
+    [("2005-02-01", "party:GB-CON"), ("1990-02-01", "party:GB-LAB"), (None, None)],
+)
+def test_a_shadow_minister_sits_in_the_official_opposition_of_the_document_date(
+    published: str | None, party: str | None
+) -> None:
+    text = "Britain's budget was attacked in Britain. Shadow chancellor Oliver Letwin said the plan would cost jobs."
+    letwin = only(attribute_statements(text, None, published), text, "the plan would cost jobs")
+    assert letwin.affiliations == ()
+    assert letwin.implied == ((party,) if party else ())
+
+
+def test_a_shadow_minister_takes_the_party_the_document_states_for_another_shadow_minister() -> None:
+    text = (
+        "Tory shadow home secretary David Davis said the scheme was flawed.\n\n"
+        "Shadow chancellor Oliver Letwin said the plan would cost jobs."
+    )
+    letwin = only(attribute_statements(text), text, "the plan would cost jobs")
+    assert letwin.implied == ("party:GB-CON",)
+
+
+def test_a_new_speaker_in_a_new_paragraph_speaks_for_the_home_government_not_the_party_just_before() -> None:
+    text = (
+        "Britain will keep its rebate, Britain's prime minister said. It saves Britain £3bn a year.\n\n"
+        "French President Jacques Chirac said the rebate was a thing of the past. The Elysee said talks go on.\n\n"
+        "Foreign Secretary Jack Straw told MPs the government would not give way.\n\n"
+        "The Conservatives welcomed the stand. The Treasury said the rebate was safe."
+    )
+    statements = attribute_statements(text)
+    straw = only(statements, text, "would not give way")
+    assert (straw.speaker, straw.implied) == ("Jack Straw", ("country:GB",))  # not France, speaking just before
+    treasury = only(statements, text, "the rebate was safe")
+    assert treasury.implied == ("country:GB",)  # a party is no government: not the Conservatives
+
+
+def test_bracketed_abbreviations_singular_party_names_central_banks_and_prosecutors() -> None:
+    text = (
+        "The International Monetary Fund (IMF) said growth would slow.\n\n"
+        "Conservative leader Michael Howard said Labour had failed.\n\n"
+        "Japan's central bank governor Toshihiko Fukui said deflation would end soon.\n\n"
+        "Russian prosecutors have charged the oil firm's former boss with fraud.\n\n"
+        "A spokesman for the Department of Trade and Industry said the figures were encouraging."
+    )
+    statements = attribute_statements(text)
+    assert only(statements, text, "growth would slow").affiliations == ("org:IMF",)
+    assert only(statements, text, "Labour had failed").affiliations == ("party:GB-CON",)
+    assert "bank:JP-BOJ" in only(statements, text, "deflation would end").affiliations
+    prosecutors = only(statements, text, "with fraud")
+    assert (prosecutors.affiliations, prosecutors.verb) == (("country:RU",), "charged")
+    assert "gov:GB-DTI" in only(statements, text, "figures were encouraging").affiliations
+
+
+def test_a_secretary_sits_only_in_a_cabinet_whose_ministers_are_secretaries() -> None:
+    japan = (
+        "Japan's exports rose. Japan's trade surplus grew and Japanese imports fell.\n\n"
+        "Commerce Secretary Malcolm Baldrige said the surplus was too large."
+    )
+    britain = "Britain's schools need money, Britain's teachers say.\n\nEducation Secretary Ruth Kelly said it would."
+    assert only(attribute_statements(japan), japan, "the surplus was too large").implied == ()
+    assert only(attribute_statements(britain), britain, "Ruth Kelly said it would").implied == ("country:GB",)

@@ -159,3 +159,12 @@ def test_the_party_is_who_speaks_not_the_topic() -> None:
 )
 def test_transliterated_names_are_one_person(asked: str, written: str, same: bool) -> None:
     assert same_name(asked, written) is same
+
+
+def test_a_shadow_role_is_the_opposition_counterpart_not_the_office_holder() -> None:
+    shadow = parse_question("What did the shadow chancellor say about tax?")
+    holder = parse_question("What did the chancellor say about tax?")
+    letwin = said("Oliver Letwin", "Shadow chancellor", ())
+    brown = said("Gordon Brown", "Chancellor", ())
+    assert statement_match(shadow, [letwin]) > statement_match(shadow, [brown])
+    assert statement_match(holder, [brown]) > statement_match(holder, [letwin])
