@@ -104,6 +104,17 @@ ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "queen": ("queen", "monarch"),
     "pope": ("pope",),
 }
+# "the home secretary", "the culture minister", "the Welsh first minister": a portfolio's minister, whatever the
+# country calls the office. Portfolios as news names them.
+PORTFOLIO_ROLE = "minister"
+PORTFOLIO_ROLE_RE = re.compile(
+    r"\b(home|foreign|culture|media|sport|education|health|trade|industry|business|defence|defense|work|pensions|"
+    r"environment|transport|interior|justice|finance|economy|economics|energy|agriculture|farm|farming|fisheries|"
+    r"treasury|labour|labor|employment|housing|welfare|communications|information|technology|science|tourism|"
+    r"immigration|northern\s+ireland|scottish|welsh|first|europe|european|development|oil|petroleum|mines|"
+    r"commerce|planning|budget|security|social\s+affairs|foreign\s+affairs|home\s+affairs)\s+(?:secretary|minister)\b",
+    re.IGNORECASE,
+)
 # "shadow chancellor": the opposition's spokesperson for the office, never its holder.
 SHADOW = "shadow"
 SHADOW_BEFORE = re.compile(rf"\b{SHADOW}\s+$", re.IGNORECASE)
@@ -195,6 +206,7 @@ ASKS_STATEMENT = re.compile(
     r"attack|attacked|blame|blamed|defend|defended|dismiss|dismissed|reply|replied|plan|plans|planned)\b",
     re.IGNORECASE,
 )
+NEXT_WORD = re.compile(r"\s+([a-z][\w-]*)")
 NAME_GAP = re.compile(r"[ \t]+(?:(?:" + "|".join(sorted(PARTICLES)) + r")[ \t]+)*")
 SPEAKER_PREP = re.compile(r"\s(?:of|to|for|from|in|at|by)\s")
 QUESTION_WORDS = frozenset(
@@ -216,12 +228,15 @@ def parse_question(question: str, resolver: EntityResolver | None = None) -> Que
     resolver = resolver or EntityResolver.default()
     mentions = resolver.find(question)
     asks = ASKS_STATEMENT.search(question)
-    speaking = [m for m in mentions if asks and m.end <= asks.start()] or mentions
-    entities = list(dict.fromkeys(m.entity for m in speaking))
     head = question[: asks.start()] if asks and asks.start() > 0 else question  # who speaks, not the topic
     names = _question_names(head, [(m.start, m.end) for m in mentions])
+    roles = _question_roles(head)
+    speaking = [m for m in mentions if asks and m.end <= asks.start()]
+    if not speaking and not names and not roles:
+        speaking = mentions  # "Reaction of Poland to ...": the party comes after the verb
+    entities = list(dict.fromkeys(m.entity for m in speaking))
     topic = _topic_words(question[asks.end() :]) if asks else ()
-    return QuestionIntent(tuple(entities), tuple(names), tuple(_question_roles(head)), asks is not None, topic)
+    return QuestionIntent(tuple(entities), tuple(names), tuple(roles), asks is not None, topic)
 
 
 def _topic_words(text: str) -> tuple[str, ...]:
@@ -239,8 +254,13 @@ def _question_names(question: str, covered: Sequence[tuple[int, int]]) -> list[s
         low = word.lower()
         if any(s <= match.start() < e for s, e in covered) or word in QUESTION_WORDS or word in CAP_STOP:
             continue
+        if ASKS_STATEMENT.fullmatch(word):
+            continue  # "Reaction of Poland to ...", "Comments by ..."
         if low in TITLE_HEADS or low in MODIFIERS or word in HONORIFICS or low in ROLE_SYNONYMS or low in ROLE_ALIASES:
             continue
+        following = NEXT_WORD.match(question, match.end())
+        if following and (following.group(1) in TITLE_HEADS or following.group(1) in MODIFIERS):
+            continue  # an adjective before a title: "the Welsh first minister"
         if names and last_end >= 0 and NAME_GAP.fullmatch(question, last_end, match.start()):
             names[-1] = f"{names[-1]}{question[last_end : match.start()]}{word}"  # "Donald Tusk" is one name
         else:
@@ -250,12 +270,19 @@ def _question_names(question: str, covered: Sequence[tuple[int, int]]) -> list[s
 
 
 def _question_roles(question: str) -> list[str]:
-    """The roles a question names ("France's military chief" -> "military chief")."""
-    roles: list[str] = []
-    for match in ROLE_RE.finditer(question):
+    """The roles a question names ("France's military chief" -> "military chief", "the home secretary")."""
+    found: list[tuple[int, str]] = []
+    for match in PORTFOLIO_ROLE_RE.finditer(question):
         key = " ".join(match.group().lower().split())
-        role = ROLE_ALIASES.get(key, key)
-        if SHADOW_BEFORE.search(question, 0, match.start()):
+        if key not in ROLE_SYNONYMS and key not in ROLE_ALIASES:  # "foreign secretary" has its own entry
+            found.append((match.start(), f"{match.group(1).lower()} {PORTFOLIO_ROLE}"))
+    for match in ROLE_RE.finditer(question):
+        if not any(start <= match.start() < start + len(role) for start, role in found):  # "first minister"
+            key = " ".join(match.group().lower().split())
+            found.append((match.start(), ROLE_ALIASES.get(key, key)))
+    roles: list[str] = []
+    for start, role in sorted(found):
+        if SHADOW_BEFORE.search(question, 0, start):
             role = f"{SHADOW} {role}"  # the opposition's counterpart, not the office holder
         if role not in roles:
             roles.append(role)
@@ -271,9 +298,25 @@ def role_hit(roles: Sequence[str], st: Statement) -> bool:
 def role_pattern(role: str) -> re.Pattern[str]:
     """A title holding `role`: "shadow chancellor" only a shadow one, "chancellor" never a shadow one."""
     shadow = role.startswith(f"{SHADOW} ")
-    synonyms = ROLE_SYNONYMS.get(role.removeprefix(f"{SHADOW} "), (role.removeprefix(f"{SHADOW} "),))
+    office = role.removeprefix(f"{SHADOW} ")
+    synonyms = ROLE_SYNONYMS.get(office) or portfolio_titles(office) or (office,)
     held = r"\b(?:" + "|".join(re.escape(s) for s in synonyms) + r")\b"
     return re.compile(rf"\b{SHADOW}\s+(?:[a-z]+\s+)?{held}" if shadow else rf"(?<!{SHADOW} ){held}")
+
+
+def portfolio_titles(role: str) -> tuple[str, ...]:
+    """The titles of a portfolio's minister ("home minister": "home secretary", "minister for home affairs"...)."""
+    if not role.endswith(f" {PORTFOLIO_ROLE}"):
+        return ()
+    portfolio = role.removesuffix(f" {PORTFOLIO_ROLE}")
+    return (
+        f"{portfolio} minister",
+        f"{portfolio} secretary",
+        f"{portfolio} affairs minister",
+        f"minister of {portfolio}",
+        f"minister for {portfolio}",
+        f"secretary of state for {portfolio}",
+    )
 
 
 def split_head(speaker: str) -> tuple[str, str]:

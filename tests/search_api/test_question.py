@@ -168,3 +168,33 @@ def test_a_shadow_role_is_the_opposition_counterpart_not_the_office_holder() -> 
     brown = said("Gordon Brown", "Chancellor", ())
     assert statement_match(shadow, [letwin]) > statement_match(shadow, [brown])
     assert statement_match(holder, [brown]) > statement_match(holder, [letwin])
+
+
+@pytest.mark.parametrize(
+    ("question", "names", "roles"),
+    [
+        ("What did the home secretary say about ID cards?", (), ("home minister",)),
+        ("What did the Welsh first minister say?", (), ("first minister",)),
+        ("What did the shadow home secretary say?", (), ("shadow home minister",)),
+        ("What did the foreign secretary say?", (), ("foreign minister",)),
+    ],
+)
+def test_a_portfolio_s_minister_is_one_role_whatever_the_title(
+    question: str, names: tuple[str, ...], roles: tuple[str, ...]
+) -> None:
+    intent = parse_question(question)
+    assert (intent.names, intent.role_terms) == (names, roles)
+
+
+def test_a_portfolio_role_matches_that_portfolio_only() -> None:
+    intent = parse_question("What did the home secretary say about ID cards?")
+    clarke = said("Charles Clarke", "Home Secretary", ())
+    straw = said("Jack Straw", "Foreign Secretary", ())
+    davis = said("David Davis", "shadow home secretary", ())
+    assert statement_match(intent, [clarke]) > max(statement_match(intent, [straw]), statement_match(intent, [davis]))
+
+
+def test_a_person_asked_about_a_country_is_the_party_not_the_country() -> None:
+    intent = parse_question("What did Tusk say about Russia?")
+    assert (intent.names, intent.entities) == (("Tusk",), ())
+    assert [e.id for e in parse_question("Reaction of Poland to the summit?").entities] == ["country:PL"]
