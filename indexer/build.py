@@ -65,7 +65,7 @@ TITLE_TOKEN_ALLOWANCE = 96  # tokens kept free for a title of TITLE_WORDS words
 # `page` columns (an old index gains them at its next build without re-embedding) and the attribution rules of 7.
 # 9: a quote mark left open as a paragraph's last character no longer shifts the rest of the masked text, and
 # "Latin America(n)" and "Pan American" are no mentions of the United States.
-ANALYSIS_VERSION = 12
+ANALYSIS_VERSION = 13
 
 
 @dataclass(frozen=True)
@@ -475,7 +475,9 @@ def _embed_or_reuse(
 def _analyse(doc: Document, passages: Sequence[Passage], resolver: EntityResolver, first_id: int) -> list[PassageRow]:
     """Attach entities and attributed statements to each passage of one document."""
     mentions = resolver.find(doc.text)
-    statements = attribute_statements(doc.text, resolver, doc.metadata.get("published"))
+    # An undated story is read as current news: its "shadow" ministers sit in today's opposition.
+    published = doc.metadata.get("published") or datetime.now(UTC).date().isoformat()
+    statements = attribute_statements(doc.text, resolver, published)
     rows = []
     for offset, passage in enumerate(passages):
         inside = [m for m in mentions if m.start < passage.end and m.end > passage.start]

@@ -174,9 +174,9 @@ def with_opposition_party(doc: Doc, statements: list[Statement], published: str 
 
     "Shadow chancellor Oliver Letwin said" names no party; a shadow title is held by the Official Opposition's
     frontbench. Its party is the one the document states for another shadow minister ("Tory shadow home
-    secretary"), else the one that held the opposition on the document's date; an undated document with no such
-    statement gets none. The country is the speaker's, else the document's, else the one whose parties it names
-    (else the table's only country).
+    secretary"), else the one that held the opposition on the document's date (the build reads an undated
+    document as current news); with no date and no such statement, none. The country is the speaker's, else
+    the document's, else the one whose parties it names (else the table's only country).
     """
     shadow = [st for st in statements if _is_shadow_title(st.title)]
     if not shadow:

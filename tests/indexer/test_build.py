@@ -270,3 +270,23 @@ def test_passages_read_through_the_cache_equal_fresh_reads(fake_index: Path, mon
         fresh = PassageStore(database).passages(chunk)
         assert cached.passages(chunk) == fresh
         assert set(fresh) == set(chunk) - {10**9}
+
+
+def test_an_undated_story_is_read_as_current_news(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    from datetime import UTC, datetime
+
+    from indexer.data.institutions import official_opposition
+
+    source = tmp_path / "docs"
+    source.mkdir()
+    (source / "budget.txt").write_text(
+        "Budget row\n\nShadow chancellor Oliver Letwin said the plan would cost jobs.\n", encoding="utf-8"
+    )
+    build_index([source], tmp_path / "index", fake_embedder)
+    store = LoadedIndex(tmp_path / "index")
+    statements = [st for p in store.passages([int(i) for i in store.ids]).values() for st in p.parsed_statements]
+    store.close()
+    today = datetime.now(UTC).date().isoformat()
+    assert [(st.speaker, st.implied) for st in statements] == [
+        ("Oliver Letwin", (official_opposition("country:GB", today),))
+    ]
