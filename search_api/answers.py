@@ -70,14 +70,17 @@ def statement_answers(
     max_chars: int,
     statement_hits: Set[int],
     speaks: Callable[[StoredPassage], bool],
+    asks_a_party: bool = False,
 ) -> list[tuple[int, tuple[StoredPassage, ...]]]:
-    """`answer_runs`, where each statement hit shows its :func:`speaker_run` instead of its run.
+    """`answer_runs`, where each statement hit shows its :func:`speaker_run` instead of its run; when the
+    question asks what a party said (`asks_a_party`), so does any other hit whose run holds none of the party's
+    words: a story's paragraph on the topic ranks, and the party's words on it sit further down the story.
 
     No passage is shown twice: a hit whose passage a higher answer shows is left out, and a run loses the
     passages shown above it. Plain runs cut a document into disjoint pieces, so without statement hits this is
     `answer_runs` itself.
     """
-    if not statement_hits:
+    if not statement_hits and not asks_a_party:
         return answer_runs(store, ranked, k, max_chars)
     wanted = 2 * k  # runs read; more when higher answers already showed too many of them
     while True:
@@ -87,7 +90,7 @@ def statement_answers(
         for pid, run in runs:
             if pid in shown:
                 continue
-            if pid in statement_hits:
+            if pid in statement_hits or (asks_a_party and not any(speaks(p) for p in run)):
                 run = speaker_run(store, pid, run, speaks, max_chars)
             run = tuple(p for p in run if p.id not in shown)
             answers.append((pid, run))

@@ -231,6 +231,7 @@ class SearchEngine:
             self.options.answer_chars,
             {pid for pid, b in boosted.items() if b.reason},
             lambda passage: statement_match(intent, passage.parsed_statements) > 0.0,
+            intent.names_a_party,
         )
         return [
             Hit(

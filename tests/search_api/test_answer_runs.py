@@ -93,3 +93,21 @@ def test_a_statement_hit_shows_the_parties_words_from_further_down_its_story(tmp
 
     plain = search(["creditor banks proposal"], 5)[0][0]  # no party asked: consecutive paragraphs as before
     assert plain.text.startswith(SEPARATOR.join([lead, filler[0]]))
+
+
+def test_a_topical_hit_for_a_party_question_shows_the_party_words_from_its_story(tmp_path: Path) -> None:
+    topical = "The bill would let ministers impose control orders, curfews and electronic tags on suspects."
+    filler = [f"Background paragraph {n} on the history of the terror laws and their many delays." for n in range(3)]
+    quote = '"A judge, not a politician, must decide," Polish Justice Minister Piotr Kowalski said.'
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "bill.txt").write_text("\n\n".join(["Terror bill", topical, *filler, quote]) + "\n")
+    index = tmp_path / "index"
+    build_index([sources], index, FakeEmbedder(dimension=32))
+    engine = SearchEngine(LocalStore(index), FakeEmbedder(dimension=32), SearchOptions(answer_chars=250))
+    search = engine_search(engine, "lexical")
+
+    first = search(["What did Poland say about control orders and curfews?"], 5)[0][0]
+    assert topical in first.text and quote in first.text
+    plain = search(["control orders and curfews"], 5)[0][0]  # no party asked: consecutive paragraphs
+    assert topical in plain.text and quote not in plain.text
