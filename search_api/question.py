@@ -19,6 +19,7 @@ from indexer.attribution import Statement
 from indexer.attribution.phrases import strip_possessive
 from indexer.attribution.vocabulary import CAP_STOP, HONORIFICS, MODIFIERS, PARTICLES, TITLE_HEADS
 from indexer.entities import Entity, EntityResolver
+from indexer.tokens import stem
 
 # Asked role -> words that show it in a speaker's title. A small general table of news titles.
 ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -168,6 +169,8 @@ class QuestionIntent:
     asks_statement: bool
     topic: tuple[str, ...] = ()
     """Content words after the reporting verb ("deflation" in "What did Japan say about deflation?")."""
+    verb: str | None = None
+    """The stem of a stance the question asks for ("warn" in "What did the Bank warn about?"); None for "say"."""
 
     @property
     def names_a_party(self) -> bool:
@@ -182,6 +185,7 @@ class QuestionIntent:
             "role_terms": list(self.role_terms),
             "asks_statement": self.asks_statement,
             "topic": list(self.topic),
+            "verb": self.verb,
         }
 
 
@@ -236,7 +240,15 @@ def parse_question(question: str, resolver: EntityResolver | None = None) -> Que
         speaking = mentions  # "Reaction of Poland to ...": the party comes after the verb
     entities = list(dict.fromkeys(m.entity for m in speaking))
     topic = _topic_words(question[asks.end() :]) if asks else ()
-    return QuestionIntent(tuple(entities), tuple(names), tuple(roles), asks is not None, topic)
+    verb = verb_stem(asks.group()) if asks else None
+    return QuestionIntent(
+        tuple(entities), tuple(names), tuple(roles), asks is not None, topic, verb if verb in STANCE_STEMS else None
+    )
+
+
+def verb_stem(verb: str) -> str:
+    """The stem a reporting verb shares with its other forms ("warned", "warns" -> "warn"; "criticized")."""
+    return stem(verb.split()[0].lower().replace("iz", "is"))
 
 
 def _topic_words(text: str) -> tuple[str, ...]:
@@ -325,6 +337,15 @@ def split_head(speaker: str) -> tuple[str, str]:
     return (speaker[: m.start()], speaker[m.end() :]) if m else (speaker, "")
 
 
+# Stances a question may ask for by name ("What did X warn about?", "What did X deny?"); a statement made with
+# that verb answers it more surely (ASKED_STANCE) than the party's other words, which still answer it: a
+# question's "warn" often paraphrases what was "said". "Say", "tell", "think", "react" ask for anything said.
+STANCE_STEMS = frozenset(
+    verb_stem(v)
+    for v in """warn urge demand announce claim argue propose criticise accuse declare pledge promise insist welcome
+    reject condemn deny vow predict suggest recommend attack blame defend dismiss offer""".split()
+)
+ASKED_STANCE = 1.2
 # A government speaker whose country the text leaves implied (see ``indexer.attribution.statements``) answers
 # for that country, a little less surely than one the text names.
 IMPLIED_PARTY = 0.8
@@ -335,16 +356,17 @@ TRANSLITERATED_SPELLING = 70
 
 
 def statement_match(intent: QuestionIntent, statements: Sequence[Statement]) -> float:
-    """How well one passage's statements answer "what did <party> say" (0..1); see :func:`best_statement`."""
+    """How well one passage's statements answer "what did <party> say"; see :func:`best_statement`."""
     return best_statement(intent, statements)[0]
 
 
 def best_statement(intent: QuestionIntent, statements: Sequence[Statement]) -> tuple[float, Statement | None]:
-    """The statement that best answers "what did <party> say", with its score (0..1).
+    """The statement that best answers "what did <party> say", with its score.
 
     1.0 for a statement by the party itself (an affiliation equal to a question entity, or the named person),
     with the asked role when one is asked; 0.5 when the role differs; 0.6 for a joint statement the party
     signed with others; 0 (and no statement) when nothing matches or the question asks for no one's words.
+    A statement made with the stance the question asks for ("warn") scores `ASKED_STANCE` times as much.
     """
     if not intent.asks_statement or not statements:
         return 0.0, None
@@ -353,9 +375,11 @@ def best_statement(intent: QuestionIntent, statements: Sequence[Statement]) -> t
     best, chosen = 0.0, None
     for st in statements:
         score = score_statement(intent, st)
+        if intent.verb is not None and verb_stem(st.verb) == intent.verb:
+            score *= ASKED_STANCE  # "What did the Bank warn about?": its warning before its other words
         if score > best:
             best, chosen = score, st
-            if best >= 1.0:
+            if best >= ASKED_STANCE or (best >= 1.0 and intent.verb is None):
                 break
     return best, chosen
 

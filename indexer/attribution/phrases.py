@@ -252,12 +252,28 @@ def is_name_word(word: str) -> bool:
 
 
 def title_end(phrase: str) -> int:
-    """Offset just after the last title word of a phrase ("French Chief of Defence Staff| Fabien Mandon")."""
+    """Offset just after the last title word of a phrase ("French Chief of Defence Staff| Fabien Mandon").
+
+    A name that has begun after a title ends the title: the "King" of "Governor Mervyn King" is a surname. An
+    owner's name does not ("Prime Minister Margaret Thatcher's spokesman| Bernard Ingham").
+    """
     end = 0
+    in_name = False
+    new_title = True  # words before a title qualify it ("Japanese Finance Minister")
+    previous = ""
     for m in TITLE_WORD_RE.finditer(phrase):
         word = strip_possessive(m.group()).lower()
-        if m.group(1) is not None or word in TITLE_HEADS or word.rsplit("-", 1)[-1] in TITLE_HEADS:
-            end = m.end()
+        after_honorific, previous = previous in HONORIFICS, m.group()
+        if after_honorific:
+            in_name = True  # "Mr King", "Dr Bishop": a name
+        elif m.group(1) is not None or word in TITLE_HEADS or word.rsplit("-", 1)[-1] in TITLE_HEADS:
+            if in_name:
+                break
+            end, new_title = m.end(), False
+        elif POSSESSIVE_END.search(m.group()) or word == "and":
+            in_name, new_title = False, True  # an owner, or a second person ("... Volcker and Japanese Minister")
+        elif not new_title and m.group()[:1].isupper() and word not in MODIFIERS and word not in AGENT_NOUNS:
+            in_name = True  # "Chief Cabinet Secretary" is one title
     return end
 
 

@@ -27,6 +27,7 @@ from indexer.attribution.vocabulary import (
     AUX_TAIL,
     CLAUSE_PREPOSITIONS,
     CORPORATE,
+    DEFINITE_SHORT_NAME,
     DETERMINERS,
     EARLIER_MENTION_WINDOW,
     HOLDER_SYNONYMS,
@@ -73,6 +74,10 @@ def analyse_phrase(doc: Doc, start: int, end: int, pos: int) -> Speaker | None:
     prep = _head_preposition(doc, start, phrase)
     if prep is not None:
         return _prepositional_phrase(doc, start, end, pos, prep)
+    short = DEFINITE_SHORT_NAME.fullmatch(phrase.strip())
+    named = _earlier_body(doc, short.group(1), pos) if short is not None else None
+    if named is not None:  # "the Bank" after "the Bank of England"
+        return Speaker(phrase.strip(), None, named, "entity")
     if CORPORATE.search(phrase) and not _ends_in_entity(doc, start, end):
         return Speaker(phrase.strip(), None, (), "other")  # "General Automation Inc", not "the European Central Bank"
     return _plain_phrase(doc, start, end, pos)
@@ -182,6 +187,14 @@ def _plain_phrase(doc: Doc, start: int, end: int, pos: int) -> Speaker | None:
         return Speaker(phrase.strip(), None, tuple(affiliations), kind)
     if name_words and all(w[:1].isupper() for w in name_words):
         return Speaker(phrase.strip(), None, tuple(affiliations), "other")
+    return None
+
+
+def _earlier_body(doc: Doc, word: str, pos: int) -> tuple[str, ...] | None:
+    """The ids of the nearest body named earlier whose name holds `word` ("Bank" -> Bank of England)."""
+    for m in reversed(mentions_in(doc, max(0, pos - EARLIER_MENTION_WINDOW), pos)):
+        if m.entity.kind not in ("country", NEWS_KIND) and word in m.entity.name.split() + m.surface.split():
+            return (m.entity.id, *doc.resolver.parents(m.entity.id))
     return None
 
 

@@ -6,7 +6,7 @@ import bisect
 import re
 from collections import Counter
 
-from indexer.attribution.phrases import Doc, Speaker, known_person, strip_possessive, walk_forward
+from indexer.attribution.phrases import Doc, Speaker, known_person, mentions_in, strip_possessive, walk_forward
 from indexer.attribution.speakers import analyse_phrase, scan_people, speaker_before
 from indexer.attribution.statement import Statement
 from indexer.attribution.text import document_sentences, find_quotes, mask_quotes, paragraph_breaks, unwrap_lines
@@ -67,7 +67,8 @@ def attribute_statements(
         found = _sentence_statements(doc, index, matches, previous)
         if found:
             by_sentence[index] = found
-    return with_opposition_party(doc, with_home_government(doc, attach_quotes(doc, by_sentence)), published)
+    statements = with_governed_bank(doc, attach_quotes(doc, by_sentence))
+    return with_opposition_party(doc, with_home_government(doc, statements), published)
 
 
 def read_document(text: str, resolver: EntityResolver) -> Doc:
@@ -129,11 +130,13 @@ def acts_for_a_party(speaker: Speaker) -> bool:
     return speaker.kind != "news" and bool(speaker.affiliations)
 
 
+GOVERNOR = "governor"
+CENTRAL_BANK_KIND = "central bank"
 # Each country's central bank (the first the table lists for it): "Japan's central bank" is the Bank of Japan.
 CENTRAL_BANKS = {
     country: bank.id
     for bank in reversed(INSTITUTIONS)
-    if bank.kind == "central bank"
+    if bank.kind == CENTRAL_BANK_KIND
     for country in bank.parents
     if country.startswith("country:")
 }
@@ -167,6 +170,22 @@ def with_home_government(doc: Doc, statements: list[Statement]) -> list[Statemen
 def _titled_secretary(title: str) -> bool:
     words = {strip_possessive(w).lower() for w in re.split(r"[\s-]+", title)}
     return bool(words & {"secretary", "undersecretary"}) and not words & {"minister", "ministry", "premier"}
+
+
+def with_governed_bank(doc: Doc, statements: list[Statement]) -> list[Statement]:
+    """Give a "Governor" with no body named the central bank the story named last before it, marked as implied.
+
+    "The Bank of England left rates unchanged. ... Governor Mervyn King said": the governor is the bank's.
+    """
+    out: list[Statement] = []
+    for st in statements:
+        title = [strip_possessive(w).lower() for w in (st.title or "").split()]
+        if not st.affiliations and GOVERNOR in title and all(w == GOVERNOR or w in PORTFOLIO_WORDS for w in title):
+            banks = [m.entity.id for m in mentions_in(doc, 0, st.start) if m.entity.kind == CENTRAL_BANK_KIND]
+            if banks:
+                st = st.model_copy(update={"implied": (banks[-1], *doc.resolver.parents(banks[-1]))})
+        out.append(st)
+    return out
 
 
 def with_opposition_party(doc: Doc, statements: list[Statement], published: str | None) -> list[Statement]:
@@ -252,12 +271,20 @@ def _paragraph_at(doc: Doc, pos: int) -> int:
 
 
 def home_country(doc: Doc) -> str | None:
-    """The country a document names most often, when it names it at least twice and more than any other."""
-    counts = Counter(m.entity.id for m in doc.mentions if m.entity.kind == "country")
-    top = counts.most_common(2)
-    if not top or top[0][1] < 2 or (len(top) > 1 and top[1][1] == top[0][1]):
+    """The country a document names most often (a ministry or central bank naming it too), when it names it at
+    least twice; between two named equally often, the one named first (a story's lead names its subject)."""
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for m in doc.mentions:
+        ids = [m.entity.id] if m.entity.kind == "country" else doc.resolver.parents(m.entity.id)
+        for country in ids:
+            if country.startswith("country:"):
+                counts[country] += 1
+                first.setdefault(country, m.start)
+    if not counts:
         return None
-    return top[0][0]
+    home = min(counts, key=lambda c: (-counts[c], first[c]))
+    return home if counts[home] >= 2 else None
 
 
 def is_government_title(title: str) -> bool:

@@ -207,6 +207,8 @@ HOLDER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "spokeswoman": ("spokeswoman", "spokesperson"),
     "spokesperson": ("spokesperson", "spokesman", "spokeswoman"),
 }
+# "the Bank", "the Commission", "the Fund": a body named in full earlier, by the head of its name.
+DEFINITE_SHORT_NAME = re.compile(r"[Tt]he\s+([A-Z][a-z]+)")
 EARLIER_MENTION_WINDOW = 2000  # characters back in which "the minister" looks for the minister named earlier
 SPEAKER_WINDOW = 160  # characters left of a verb searched for its speaker
 SPEECH_QUOTE_WORDS = 6  # shorter quotes are usually names or scare quotes, not speech
@@ -270,7 +272,7 @@ PORTFOLIO_WORDS = frozenset(
     """foreign external affairs finance economy economics economic trade industry international agriculture
     agricultural energy oil petroleum mines mining interior home justice labour labor health education transport
     communications information planning commerce budget fiscal monetary environment defence defense public works
-    housing welfare social security development cooperation co-operation prime acting deputy vice assistant
+    housing welfare social security development cooperation co-operation policy prime acting deputy vice assistant
     senior chief permanent state junior official officials spokesman spokeswoman spokesperson source sources
     and of for""".split()
 )

@@ -665,3 +665,26 @@ def test_a_secretary_sits_only_in_a_cabinet_whose_ministers_are_secretaries() ->
     britain = "Britain's schools need money, Britain's teachers say.\n\nEducation Secretary Ruth Kelly said it would."
     assert only(attribute_statements(japan), japan, "the surplus was too large").implied == ()
     assert only(attribute_statements(britain), britain, "Ruth Kelly said it would").implied == ("country:GB",)
+
+
+def test_a_surname_that_is_a_title_word_a_short_name_for_a_body_and_a_governor_s_bank() -> None:
+    text = (
+        "The Bank of England left rates unchanged.\n\n"
+        "In its report, the Bank warned that house prices could fall.\n\n"
+        '"Household debt is at record levels," Governor Mervyn King said. Mr King added that rates could rise.\n\n'
+        "The International Monetary Fund (IMF) cut its forecast. The Fund said growth would slow."
+    )
+    statements = attribute_statements(text)
+    assert only(statements, text, "house prices could fall").affiliations == ("bank:GB-BOE", "country:GB")
+    king = only(statements, text, "rates could rise")
+    assert (king.speaker, king.title, king.implied) == ("Mervyn King", "Governor", ("bank:GB-BOE", "country:GB"))
+    assert only(statements, text, "growth would slow").affiliations == ("org:IMF",)
+
+
+def test_the_home_country_counts_its_bodies_and_between_equals_is_the_one_the_lead_names() -> None:
+    text = (
+        "Japan's economy shrank again, the Bank of Japan said.\n\n"
+        "Exports to China fell and China's demand slowed.\n\n"
+        "The economy minister said the downturn would be short."
+    )
+    assert only(attribute_statements(text), text, "the downturn would be short").implied == ("country:JP",)

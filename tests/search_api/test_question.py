@@ -198,3 +198,12 @@ def test_a_person_asked_about_a_country_is_the_party_not_the_country() -> None:
     intent = parse_question("What did Tusk say about Russia?")
     assert (intent.names, intent.entities) == (("Tusk",), ())
     assert [e.id for e in parse_question("Reaction of Poland to the summit?").entities] == ["country:PL"]
+
+
+def test_a_question_asking_for_a_stance_prefers_the_party_s_words_made_with_it() -> None:
+    intent = parse_question("What did the Bank of England warn about?")
+    warned = said("the Bank", None, ("bank:GB-BOE", "country:GB"), verb="warned")
+    plain = said("the Bank", None, ("bank:GB-BOE", "country:GB"))
+    other = said("Reuters", None, ("news:REUTERS",), verb="warned")
+    assert statement_match(intent, [warned]) > statement_match(intent, [plain]) > statement_match(intent, [other])
+    assert parse_question("What did Poland say?").verb is None
