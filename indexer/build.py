@@ -65,7 +65,7 @@ TITLE_TOKEN_ALLOWANCE = 96  # tokens kept free for a title of TITLE_WORDS words
 # `page` columns (an old index gains them at its next build without re-embedding) and the attribution rules of 7.
 # 9: a quote mark left open as a paragraph's last character no longer shifts the rest of the masked text, and
 # "Latin America(n)" and "Pan American" are no mentions of the United States.
-ANALYSIS_VERSION = 14
+ANALYSIS_VERSION = 15
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass, field
 
 from indexer.attribution.vocabulary import (
@@ -20,6 +19,7 @@ from indexer.attribution.vocabulary import (
     POSSESSIVE_END,
     PREFIXED_NAME,
     PREPOSITIONS,
+    PREV_WORD,
     TITLE_HEADS,
     TITLE_WORD_RE,
     TOKEN,
@@ -59,9 +59,6 @@ class Doc:
     officials: list[tuple[int, Speaker]] = field(default_factory=list)  # (offset, "a Kremlin spokesman"), unnamed
 
 
-PREVIOUS_WORD = re.compile(r"([\w'’.-]+)\W*$")
-
-
 def tokens_of(text: str, offset: int) -> list[tuple[str, int, int]]:
     return [(m.group(), offset + m.start(), offset + m.end()) for m in TOKEN.finditer(text)]
 
@@ -94,8 +91,8 @@ def name_start_stopped(name_words: list[str], before: str) -> bool:
 
 def word_before(doc: Doc, pos: int) -> str:
     """The word just before offset ``pos`` ("" at the start of the text)."""
-    found = PREVIOUS_WORD.search(doc.text, max(0, pos - 40), pos)
-    return found.group(1) if found else ""
+    found = PREV_WORD.search(doc.text, max(0, pos - 40), pos)
+    return found.group(1).strip(",;:\"“”'‘’") if found else ""
 
 
 def np_word(tok: str) -> bool:
