@@ -246,6 +246,7 @@ def parse_question(question: str, resolver: EntityResolver | None = None) -> Que
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def verb_stem(verb: str) -> str:
     """The stem a reporting verb shares with its other forms ("warned", "warns" -> "warn"; "criticized")."""
     return stem(verb.split()[0].lower().replace("iz", "is"))

@@ -30,7 +30,7 @@ from indexer.attribution.vocabulary import (
     VERB_RE,
     VERBS_BASE,
 )
-from indexer.data.institutions import INSTITUTIONS, OFFICIAL_OPPOSITION, official_opposition
+from indexer.data.institutions import CENTRAL_BANK, INSTITUTIONS, OFFICIAL_OPPOSITION, official_opposition
 from indexer.entities import EntityResolver
 
 
@@ -67,8 +67,9 @@ def attribute_statements(
         found = _sentence_statements(doc, index, matches, previous)
         if found:
             by_sentence[index] = found
-    statements = with_governed_bank(doc, attach_quotes(doc, by_sentence))
-    return with_opposition_party(doc, with_home_government(doc, statements), published)
+    home = home_country(doc)
+    statements = with_home_government(doc, with_governed_bank(doc, attach_quotes(doc, by_sentence)), home)
+    return with_opposition_party(doc, statements, home, published)
 
 
 def read_document(text: str, resolver: EntityResolver) -> Doc:
@@ -131,12 +132,11 @@ def acts_for_a_party(speaker: Speaker) -> bool:
 
 
 GOVERNOR = "governor"
-CENTRAL_BANK_KIND = "central bank"
 # Each country's central bank (the first the table lists for it): "Japan's central bank" is the Bank of Japan.
 CENTRAL_BANKS = {
     country: bank.id
     for bank in reversed(INSTITUTIONS)
-    if bank.kind == CENTRAL_BANK_KIND
+    if bank.kind == CENTRAL_BANK
     for country in bank.parents
     if country.startswith("country:")
 }
@@ -145,16 +145,16 @@ CENTRAL_BANKS = {
 CONTEXT_PARTY_WINDOW = 400
 
 
-def with_home_government(doc: Doc, statements: list[Statement]) -> list[Statement]:
+def with_home_government(doc: Doc, statements: list[Statement], home: str | None) -> list[Statement]:
     """Give unqualified national-government speakers the country the document is about, marked as implied.
 
     "the Foreign Ministry said", "Treasurer Paul Keating said" name no country: in news they are the government
     of the country the story is about (its dateline), read here as the country the document names most often
     (at least twice, and more often than any other). Kept apart from the affiliations the text attaches. A
     "Secretary" ("Commerce Secretary Malcolm Baldrige") sits only in a cabinet whose ministers have that title
-    (`vocabulary.SECRETARY_CABINETS`): in a story about Japan's trade he is no Japanese minister.
+    (`vocabulary.SECRETARY_CABINETS`): in a story about Japan's trade he is no Japanese minister. `home` is
+    `home_country(doc)`.
     """
-    home = home_country(doc)
     out: list[Statement] = []
     for st in statements:
         if not st.affiliations and is_government_title(st.title or st.speaker):
@@ -167,8 +167,13 @@ def with_home_government(doc: Doc, statements: list[Statement]) -> list[Statemen
     return out
 
 
+def _title_words(title: str) -> list[str]:
+    """A title's words, lower-cased, possessives and hyphens taken off ("Vice-Premier" is "vice", "premier")."""
+    return [strip_possessive(w).lower().strip(",") for w in re.split(r"[\s-]+", title) if w]
+
+
 def _titled_secretary(title: str) -> bool:
-    words = {strip_possessive(w).lower() for w in re.split(r"[\s-]+", title)}
+    words = set(_title_words(title))
     return bool(words & {"secretary", "undersecretary"}) and not words & {"minister", "ministry", "premier"}
 
 
@@ -181,14 +186,16 @@ def with_governed_bank(doc: Doc, statements: list[Statement]) -> list[Statement]
     for st in statements:
         title = [strip_possessive(w).lower() for w in (st.title or "").split()]
         if not st.affiliations and GOVERNOR in title and all(w == GOVERNOR or w in PORTFOLIO_WORDS for w in title):
-            banks = [m.entity.id for m in mentions_in(doc, 0, st.start) if m.entity.kind == CENTRAL_BANK_KIND]
+            banks = [m.entity.id for m in mentions_in(doc, 0, st.start) if m.entity.kind == CENTRAL_BANK]
             if banks:
                 st = st.model_copy(update={"implied": (banks[-1], *doc.resolver.parents(banks[-1]))})
         out.append(st)
     return out
 
 
-def with_opposition_party(doc: Doc, statements: list[Statement], published: str | None) -> list[Statement]:
+def with_opposition_party(
+    doc: Doc, statements: list[Statement], home: str | None, published: str | None
+) -> list[Statement]:
     """Give "shadow" ministers without a stated party the party of their country's Official Opposition.
 
     "Shadow chancellor Oliver Letwin said" names no party; a shadow title is held by the Official Opposition's
@@ -200,7 +207,7 @@ def with_opposition_party(doc: Doc, statements: list[Statement], published: str 
     shadow = [st for st in statements if _is_shadow_title(st.title)]
     if not shadow:
         return statements
-    country = _opposition_country(doc, shadow)
+    country = _opposition_country(doc, shadow, home)
     if country is None:
         return statements
     stated = Counter(a for st in shadow for a in st.affiliations if a.startswith(_party_prefix(country)))
@@ -219,12 +226,11 @@ def _is_shadow_title(title: str | None) -> bool:
     return bool(title) and "shadow" in re.findall(r"[a-z]+", (title or "").lower())
 
 
-def _opposition_country(doc: Doc, shadow: list[Statement]) -> str | None:
+def _opposition_country(doc: Doc, shadow: list[Statement], home: str | None) -> str | None:
     """The country whose Official Opposition the document's shadow ministers sit in, among the table's."""
     stated = {a for st in shadow for a in st.affiliations if a in OFFICIAL_OPPOSITION}
     if len(stated) == 1:
         return stated.pop()
-    home = home_country(doc)
     if home in OFFICIAL_OPPOSITION:
         return home
     named = {c for c in OFFICIAL_OPPOSITION if any(m.entity.id.startswith(_party_prefix(c)) for m in doc.mentions)}
@@ -289,7 +295,7 @@ def home_country(doc: Doc) -> str | None:
 
 def is_government_title(title: str) -> bool:
     """A title of a national government office with no name of anything else ("Foreign Ministry official")."""
-    words = [strip_possessive(w).lower().strip(",") for w in re.split(r"[\s-]+", title) if w]  # "Vice-Premier"
+    words = _title_words(title)
     return any(w in GOVERNMENT_HEADS for w in words) and all(
         w in GOVERNMENT_HEADS or w in PORTFOLIO_WORDS or w in DETERMINERS_LOWER or w in TITLE_HEADS for w in words
     )

@@ -42,9 +42,10 @@ class Institution(NamedTuple):
     parents: tuple[str, ...] = ()
 
 
+CENTRAL_BANK = "central bank"
 # Table of the data file -> (id prefix, kind, whether the institution speaks for its country).
 _TABLES = {
-    "central banks": ("bank", "central bank", True),
+    "central banks": ("bank", CENTRAL_BANK, True),
     "government bodies": ("gov", "government body", True),
     "parties": ("party", "party", False),
 }
