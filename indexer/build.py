@@ -53,6 +53,7 @@ from indexer.lexical import LEXICAL_VERSION, write_lexical_index
 from indexer.local_store import load_vectors, save_vectors
 from indexer.manifest import FORMAT_VERSION, REUSABLE_FORMATS, Manifest
 from indexer.passages import Passage, split_document
+from indexer.sentence_vectors import SentenceRows, build_sentence_rows
 from indexer.stage import PassageStage, ReusableVectors, StageInput, embedding_text
 from indexer.stage import reusable_vectors as _reusable_vectors
 from indexer.stage import text_key as _text_key
@@ -86,6 +87,7 @@ class BuildReport:
     up_to_date: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     reused_passages: int = 0
+    embedded_sentences: int = 0
 
     @property
     def passages_per_s(self) -> float:
@@ -109,6 +111,7 @@ class _Written:
     removed_documents: int
     words: int
     vector_index: VectorIndexInfo
+    embedded_sentences: int = 0
 
 
 def passage_settings(embedder: Embedder, max_tokens: int, min_tokens: int = 0) -> dict[str, Any]:
@@ -179,7 +182,7 @@ def build_index(
         embedded_documents=report.embedded_documents, embedded_passages=report.embedded_passages,
         reused_documents=report.reused_documents, removed_documents=report.removed_documents,
         skipped=loaded.skipped, seconds=time.perf_counter() - started, words=report.words, timings=timings,
-        reused_passages=report.reused_passages,
+        reused_passages=report.reused_passages, embedded_sentences=report.embedded_sentences,
     )
 
 
@@ -400,6 +403,10 @@ def _write_build(
     timings["store"] += time.perf_counter() - tick
 
     tick = time.perf_counter()
+    embedded_sentences = _write_sentences(build_dir, plan, start, rows, progress)
+    timings["sentences"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
     index, info = build_vector_index(vectors, ids, kind=index_kind)  # type: ignore[arg-type]
     save_vector_index(index, build_dir / FAISS_FILE)
     timings["vector_index"] = time.perf_counter() - tick
@@ -413,7 +420,26 @@ def _write_build(
         removed_documents=start.removed_documents,
         words=sum(len(doc.text.split()) for doc in start.to_process),
         vector_index=info,
+        embedded_sentences=embedded_sentences,
     )
+
+
+def _write_sentences(build_dir: Path, plan: _Plan, start: _Start, rows: Sequence[PassageRow], progress: bool) -> int:
+    """The sentence vectors of the build: the previous build's for kept passages, new ones for the rest (a
+    sentence whose text was embedded before keeps its vector). Returns how many sentences were embedded."""
+    dimension = plan.embedder.dimension
+    previous = SentenceRows.load(plan.previous[0], dimension) if plan.previous is not None else None
+    kept = previous.without(start.removed_ids) if previous is not None else SentenceRows.empty(dimension)
+    titles = {doc.doc_id: doc.title for doc in start.to_process}
+    new, embedded = build_sentence_rows(
+        ((r.id, r.passage.doc_id, titles[r.passage.doc_id], r.passage.text) for r in rows),
+        plan.embedder,
+        plan.settings["embed_title"],
+        previous,
+        progress,
+    )
+    kept.then(new).save(build_dir)
+    return embedded
 
 
 def local_passages(job: StageInput) -> tuple[list[PassageRow], npt.NDArray[np.float32], int]:

@@ -13,8 +13,9 @@ import numpy.typing as npt
 from indexer.formats.dates import filter_bounds
 from indexer.index_dir import DATABASE, FAISS_FILE, IDS, LEXICAL, VECTORS, IndexCorruptError, resolve_build
 from indexer.lexical import LexicalIndex, LexicalIndexError
-from indexer.manifest import Manifest
+from indexer.manifest import SERVABLE_FORMATS, Manifest
 from indexer.reader import PassageStore, StoredDocument, StoredPassage
+from indexer.sentence_vectors import SentenceRows, SentenceScorer
 from indexer.store import IdsOrLater, LexicalQuery, LexicalScores, PassageFilter
 from indexer.vector_index import VectorSearcher, load_vector_index
 
@@ -27,7 +28,7 @@ class LocalStore:
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
         self.build_dir = resolve_build(index_dir)
-        self._manifest = Manifest.read(self.build_dir)
+        self._manifest = Manifest.read(self.build_dir, formats=SERVABLE_FORMATS)
         self.database = PassageStore(self.build_dir / DATABASE)
         passages = self._manifest.passages
         if self.database.passage_count != passages:
@@ -38,6 +39,8 @@ class LocalStore:
         self.vectors, self.ids = load_vectors(self.build_dir, dimension=self._manifest.dimension, count=passages)
         self.row_of = {int(i): row for row, i in enumerate(self.ids)}
         self.searcher = self._open_vector_index()
+        sentences = SentenceRows.load(self.build_dir, self._manifest.dimension)
+        self.sentences = SentenceScorer(sentences) if sentences is not None else None
         try:
             self.lexical_index = LexicalIndex(self.build_dir / LEXICAL)
         except LexicalIndexError as err:
@@ -78,6 +81,9 @@ class LocalStore:
 
     def dense_scores(self, vector: npt.NDArray[np.float32], passage_ids: Sequence[int]) -> dict[int, float]:
         return self._exact(vector, passage_ids)
+
+    def sentence_scores(self, vector: npt.NDArray[np.float32], passage_ids: Sequence[int]) -> dict[int, float]:
+        return self.sentences.best(vector, passage_ids) if self.sentences is not None else {}
 
     def _exact(
         self, vector: npt.NDArray[np.float32], passage_ids: Sequence[int], limit: int | None = None

@@ -13,10 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from indexer.index_dir import MANIFEST, IndexCorruptError, IndexMismatchError
 
-#: 3: the lexical index moved from SQLite FTS5 to `lexical/` (BM25 matrices).
-FORMAT_VERSION = 3
+#: 3: the lexical index moved from SQLite FTS5 to `lexical/` (BM25 matrices). 4: sentence vectors
+#: (`indexer.sentence_vectors`).
+FORMAT_VERSION = 4
 #: Older formats whose vectors and database a build can still reuse (it re-analyses every document).
-REUSABLE_FORMATS = (2, 3)
+REUSABLE_FORMATS = (2, 3, 4)
+#: Formats a server can search: a format-3 build has no sentence vectors and is searched without them until
+#: the next `seedsearch build` adds them.
+SERVABLE_FORMATS = (3, 4)
 
 
 class VectorIndexInfo(BaseModel):

@@ -41,13 +41,14 @@ from indexer.index_dir import (
     served_builds,
     unmark_served,
 )
-from indexer.manifest import FORMAT_VERSION, Manifest
+from indexer.manifest import FORMAT_VERSION, SERVABLE_FORMATS, Manifest
 from indexer.reader import StoredDocument, StoredPassage
 
 __all__ = [
     "BUILDS", "CURRENT", "DATABASE", "FAISS_FILE", "FORMAT_VERSION", "LEXICAL", "MANIFEST", "BuildLockedError",
     "IndexCorruptError", "IndexMismatchError", "IndexMissingError", "IndexStoreError", "LexicalQuery",
-    "LexicalScores", "Manifest", "PassageFilter", "PassageRow", "SearchStore", "StoredDocument", "StoredPassage",
+    "LexicalScores", "Manifest", "PassageFilter", "PassageRow", "SERVABLE_FORMATS", "SearchStore", "StoredDocument",
+    "StoredPassage",
     "build_lock", "current_build_id", "document_hashes", "is_building", "mark_served", "new_build_dir",
     "prune_builds", "publish", "resolve_build", "served_builds", "unmark_served",
 ]
@@ -109,6 +110,11 @@ class SearchStore(Protocol):
 
     def dense_scores(self, vector: npt.NDArray[np.float32], passage_ids: Sequence[int]) -> dict[int, float]:
         """passage id -> cosine with `vector` for the given passages (unknown ids are left out)."""
+        ...
+
+    def sentence_scores(self, vector: npt.NDArray[np.float32], passage_ids: Sequence[int]) -> dict[int, float]:
+        """passage id -> cosine of its best-matching sentence, for the given passages that have sentence vectors
+        (passages of several sentences; none in a build made before them)."""
         ...
 
     def lexical(

@@ -167,7 +167,8 @@ class SearchEngine:
 
         In hybrid mode every candidate is scored on both sides, so fusion never mistakes "not retrieved" for
         "no match": the dense candidates' BM25 comes from the same (single) lexical query, and the lexical
-        candidates' cosines are computed by id. `vector` may be a function that waits for the question's
+        candidates' cosines are computed by id. Candidates of several sentences also get their best sentence's
+        cosine. `vector` may be a function that waits for the question's
         vector: it is called only after the lexical query has summed its scores.
         """
         where = where or PassageFilter()
@@ -203,7 +204,10 @@ class SearchEngine:
             missing_dense = [i for i in lexical if i not in dense]
             if missing_dense:
                 dense.update(self.index.dense_scores(found_vector, missing_dense))
-        return Candidates(intent, terms, dense, lexical, documents)
+        sentences: dict[int, float] = {}
+        if dense and self.options.sentence_weight and (found_vector := the_vector()) is not None:
+            sentences = self.index.sentence_scores(found_vector, list(dense))
+        return Candidates(intent, terms, dense, lexical, documents, sentences)
 
     def _search_one(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 import numpy as np
@@ -19,8 +19,9 @@ class SearchOptions:
     candidates: int = 100
     fusion: Literal["rrf", "convex"] = "convex"
     dense_scores: Literal["cosine", "minmax"] = "cosine"
-    dense_weight: float = 0.7
+    dense_weight: float = 0.75
     document_weight: float = 2.0
+    sentence_weight: float = 2.0
     rrf_k: int = 60
     statement_weight: float = 1.0
     answer_chars: int = 800
@@ -40,6 +41,7 @@ class Candidates:
     dense: dict[int, float]  # passage id -> cosine
     lexical: dict[int, float]  # passage id -> BM25 of the passage
     documents: dict[int, float]  # passage id -> BM25 of its whole document
+    sentences: dict[int, float] = field(default_factory=dict)  # passage id -> cosine of its best sentence
 
 
 def fuse(found: Candidates, options: SearchOptions, mode: Mode) -> dict[int, float]:
@@ -57,19 +59,33 @@ def fuse(found: Candidates, options: SearchOptions, mode: Mode) -> dict[int, flo
     if found.documents and options.document_weight:
         documents = normalise(found.documents)
         lexical = normalise({pid: lexical[pid] + options.document_weight * documents[pid] for pid in lexical})
+    dense = with_best_sentences(found.dense, found.sentences, options.sentence_weight)
     if mode == "dense":
-        return found.dense
+        return dense
     if mode == "lexical":
         return lexical
     if options.fusion == "rrf":
         fused: dict[int, float] = {}
-        for scores in (found.dense, lexical):
+        for scores in (dense, lexical):
             for rank, pid in enumerate(sorted(scores, key=scores.__getitem__, reverse=True), start=1):
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (options.rrf_k + rank)
         return fused
-    dense = found.dense if options.dense_scores == "cosine" else normalise(found.dense)
+    dense = dense if options.dense_scores == "cosine" else normalise(dense)
     w = options.dense_weight
     return {pid: w * dense.get(pid, 0.0) + (1 - w) * lexical.get(pid, 0.0) for pid in dense.keys() | lexical.keys()}
+
+
+def with_best_sentences(dense: dict[int, float], sentences: dict[int, float], weight: float) -> dict[int, float]:
+    """Each passage's cosine averaged with `weight` times its best sentence's, for passages of several sentences
+    (a passage of one sentence is its sentence). A question usually matches one sentence; the passage's vector
+    averages it with its neighbours (SciFact train nDCG@10 0.7476 -> 0.7518 at weight 2, dense weight 0.75,
+    against 0.7470 -> 0.7476 for the best dense weight without sentences)."""
+    if not sentences or not weight:
+        return dense
+    return {
+        pid: (cosine + weight * sentences[pid]) / (1 + weight) if pid in sentences else cosine
+        for pid, cosine in dense.items()
+    }
 
 
 def normalise(scores: dict[int, float]) -> dict[int, float]:

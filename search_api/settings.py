@@ -32,6 +32,12 @@ class SearchSettings(BaseSettings):
     document_weight: float = Field(
         _DEFAULTS.document_weight, ge=0.0, le=10.0, description="Weight of a passage's whole document's BM25."
     )
+    sentence_weight: float = Field(
+        _DEFAULTS.sentence_weight,
+        ge=0.0,
+        le=10.0,
+        description="Weight of a passage's best sentence beside its whole passage in its dense score (0: off).",
+    )
     rrf_k: int = Field(_DEFAULTS.rrf_k, ge=1)
     statement_weight: float = Field(
         _DEFAULTS.statement_weight, ge=0.0, description="Boost for passages where the asked party speaks."

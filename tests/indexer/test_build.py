@@ -64,7 +64,7 @@ def test_index_built_with_another_model_is_refused_naming_both(fake_index: Path)
 
 def test_dense_search_equals_brute_force(fake_index: Path, fake_embedder: FakeEmbedder) -> None:
     index = LoadedIndex(fake_index)
-    engine = SearchEngine(index, fake_embedder, SearchOptions(statement_weight=0, answer_chars=0))
+    engine = SearchEngine(index, fake_embedder, SearchOptions(statement_weight=0, answer_chars=0, sentence_weight=0))
     vectors = np.asarray(index.vectors)
     for question in ["Who commands Nato forces in Europe?", "cocoa arrivals", "Greenland statement"]:
         hits = engine.search(question, k=5, mode="dense").hits

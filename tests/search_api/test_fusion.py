@@ -47,3 +47,13 @@ def test_single_modes_and_reciprocal_rank_fusion() -> None:
     assert ranking(fuse(found, SearchOptions(), "lexical")) == [2, 1]
     rrf = fuse(found, SearchOptions(fusion="rrf", rrf_k=60), "hybrid")
     assert rrf == pytest.approx({1: 1 / 61 + 1 / 62, 2: 1 / 62 + 1 / 61})
+
+
+def test_a_passage_whose_one_sentence_matches_beats_one_that_matches_a_little_throughout() -> None:
+    """Passage 1 is close to the question as a whole; passage 2 holds the sentence that answers it."""
+    found = candidates({1: 0.55, 2: 0.50, 3: 0.40}, {1: 1.0, 2: 1.0, 3: 1.0})
+    found = Candidates(found.intent, found.terms, found.dense, found.lexical, {}, sentences={1: 0.52, 2: 0.80})
+    dense = fuse(found, SearchOptions(sentence_weight=2.0), "dense")
+    assert dense == pytest.approx({1: (0.55 + 2 * 0.52) / 3, 2: (0.50 + 2 * 0.80) / 3, 3: 0.40})
+    assert ranking(fuse(found, SearchOptions(sentence_weight=2.0), "hybrid"))[0] == 2
+    assert fuse(found, SearchOptions(sentence_weight=0.0), "dense") == found.dense

@@ -50,7 +50,7 @@ def workers(server: Server) -> list[psutil.Process]:
 
 
 def mapped_vectors(worker: psutil.Process) -> set[str]:
-    return {m.path for m in worker.memory_maps() if m.path.endswith("vectors.npy")}
+    return {m.path for m in worker.memory_maps() if m.path.endswith("/vectors.npy")}
 
 
 def wait_for(condition: object, timeout_s: float) -> bool:
