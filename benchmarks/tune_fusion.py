@@ -1,6 +1,6 @@
 """Choose the fusion settings on a BEIR train split (never on test).
 
-Asks the real engine once per query for its candidates (dense, passage BM25, document BM25), then replays
+Asks the real engine once per query for its candidates (dense, best sentence, passage BM25, document BM25), then replays
 `search_api.fusion.fuse` with each setting and prints document nDCG@10 (a document ranks where its best
 passage ranks). The statement boost is left out: it only acts on questions about what a party said.
 
@@ -44,15 +44,16 @@ def main() -> None:
 
     settings = [SearchOptions(fusion="rrf", rrf_k=k, document_weight=0) for k in (10, 30, 60)]
     settings += [
-        SearchOptions(dense_scores=scores, dense_weight=w / 20, document_weight=a)
+        SearchOptions(dense_scores=scores, dense_weight=w / 20, document_weight=a, sentence_weight=s)
         for scores in ("minmax", "cosine")
         for w in range(6, 19)
         for a in (0.0, 0.5, 1.0, 2.0)
+        for s in (0.0, 1.0, 2.0, 3.0)
     ]
     print(f"{args.split}: {len(ids)} queries; dense alone, lexical alone, then each fusion setting")
     for mode in ("dense", "lexical"):
         print(f"  {mode:8s} nDCG@10 {score(found, ids, qrels, doc_of, SearchOptions(), mode):.4f}")
-    tuned = ("fusion", "rrf_k", "dense_scores", "dense_weight", "document_weight")
+    tuned = ("fusion", "rrf_k", "dense_scores", "dense_weight", "document_weight", "sentence_weight")
     for options in settings:
         shown = {k: v for k, v in dataclasses.asdict(options).items() if k in tuned}
         print(f"  {shown} nDCG@10 {score(found, ids, qrels, doc_of, options, 'hybrid'):.4f}")
