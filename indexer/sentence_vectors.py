@@ -114,14 +114,17 @@ def build_sentence_rows(
             texts.append(embedding_text(title, doc_id, sentence, embed_title))
     keys = np.asarray([text_key(t) for t in texts], dtype=KEY_DTYPE)
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float16)
-    old_row = {bytes(k): row for row, k in enumerate(previous.keys)} if previous is not None else {}
     todo: list[int] = []
-    for row, key in enumerate(keys):
-        found = old_row.get(bytes(key))
-        if found is None or previous is None:
-            todo.append(row)
-        else:
-            vectors[row] = previous.vectors[found]
+    if previous is None:
+        todo = list(range(len(texts)))
+    else:
+        old_row = {bytes(k): row for row, k in enumerate(previous.keys)}
+        for row, key in enumerate(keys):
+            found = old_row.get(bytes(key))
+            if found is None:
+                todo.append(row)
+            else:
+                vectors[row] = previous.vectors[found]
     if todo:
         vectors[todo] = embedder.encode_passages([texts[i] for i in todo], progress=progress).astype(np.float16)
     return SentenceRows(vectors, np.asarray(owners, dtype=np.int64), keys), len(todo)
@@ -146,6 +149,7 @@ class SentenceScorer:
         if not wanted.size:
             return {}
         lengths = ends - starts
+        # every candidate's run of rows, one after another: starts[i] .. ends[i] - 1
         rows = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
         sims = np.asarray(self.rows.vectors[rows], dtype=np.float32) @ vector.astype(np.float32)
         best = np.maximum.reduceat(sims, np.cumsum(lengths) - lengths)
