@@ -165,10 +165,10 @@ def _publish_change(
 def _published(index_dir: Path, embedder: Embedder) -> tuple[Path, Any]:
     """The published build, when a change can be applied to it."""
     from indexer.build import ANALYSIS_VERSION, _compatible_previous
-    from indexer.manifest import FORMAT_VERSION, SERVABLE_FORMATS, Manifest
+    from indexer.manifest import FORMAT_VERSION, Manifest
     from indexer.store import resolve_build
 
-    manifest = Manifest.read(resolve_build(index_dir), formats=SERVABLE_FORMATS)
+    manifest = Manifest.read(resolve_build(index_dir))
     previous = _compatible_previous(index_dir, embedder, manifest.passage_settings, lambda message: None)
     if previous is None:
         raise ChangeError(

@@ -13,9 +13,9 @@ import numpy.typing as npt
 from indexer.formats.dates import filter_bounds
 from indexer.index_dir import DATABASE, FAISS_FILE, IDS, LEXICAL, VECTORS, IndexCorruptError, resolve_build
 from indexer.lexical import LexicalIndex, LexicalIndexError
-from indexer.manifest import SERVABLE_FORMATS, Manifest
+from indexer.manifest import Manifest
 from indexer.reader import PassageStore, StoredDocument, StoredPassage
-from indexer.sentence_vectors import SentenceRows, SentenceScorer
+from indexer.sentence_vectors import SentenceRows
 from indexer.store import IdsOrLater, LexicalQuery, LexicalScores, PassageFilter
 from indexer.vector_index import VectorSearcher, load_vector_index
 
@@ -28,7 +28,7 @@ class LocalStore:
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
         self.build_dir = resolve_build(index_dir)
-        self._manifest = Manifest.read(self.build_dir, formats=SERVABLE_FORMATS)
+        self._manifest = Manifest.read(self.build_dir)
         self.database = PassageStore(self.build_dir / DATABASE)
         passages = self._manifest.passages
         if self.database.passage_count != passages:
@@ -39,8 +39,7 @@ class LocalStore:
         self.vectors, self.ids = load_vectors(self.build_dir, dimension=self._manifest.dimension, count=passages)
         self.row_of = {int(i): row for row, i in enumerate(self.ids)}
         self.searcher = self._open_vector_index()
-        sentences = SentenceRows.load(self.build_dir, self._manifest.dimension)
-        self.sentences = SentenceScorer(sentences) if sentences is not None else None
+        self.sentences = SentenceRows.load(self.build_dir, self._manifest.dimension)
         try:
             self.lexical_index = LexicalIndex(self.build_dir / LEXICAL)
         except LexicalIndexError as err:

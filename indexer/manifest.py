@@ -97,7 +97,7 @@ class Manifest(BaseModel):
         return self.model_dump_json(indent=2)
 
     @classmethod
-    def read(cls, build_dir: Path, formats: tuple[int, ...] = (FORMAT_VERSION,)) -> Manifest:
+    def read(cls, build_dir: Path, formats: tuple[int, ...] = SERVABLE_FORMATS) -> Manifest:
         """The manifest of `build_dir`, refusing a missing or damaged one, or one of another format than
         `formats`, with what to do."""
         path = build_dir / MANIFEST

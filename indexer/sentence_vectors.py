@@ -47,7 +47,8 @@ def passage_sentences(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class SentenceRows:
-    """What a build writes: float16 vectors, the passage id of each (ascending) and the key of its text."""
+    """What a build writes and search reads: float16 vectors, the passage id of each (ascending) and the key of
+    its text."""
 
     vectors: npt.NDArray[np.float16]
     owners: npt.NDArray[np.int64]
@@ -74,6 +75,26 @@ class SentenceRows:
             np.concatenate([self.owners, later.owners]),
             np.concatenate([self.keys, later.keys]),
         )
+
+    def best(self, vector: npt.NDArray[np.float32], passage_ids: Sequence[int]) -> dict[int, float]:
+        """passage id -> cosine of its best-matching sentence, for the given passages that have sentences (at
+        search time: it reads only those passages' rows)."""
+        if not len(passage_ids):
+            return {}
+        owners = self.owners
+        wanted = np.asarray(sorted(passage_ids), dtype=np.int64)
+        starts = np.searchsorted(owners, wanted, side="left")
+        ends = np.searchsorted(owners, wanted, side="right")
+        has = ends > starts
+        wanted, starts, ends = wanted[has], starts[has], ends[has]
+        if not wanted.size:
+            return {}
+        lengths = ends - starts
+        # every candidate's run of rows, one after another: starts[i] .. ends[i] - 1
+        rows = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        sims = np.asarray(self.vectors[rows], dtype=np.float32) @ vector.astype(np.float32)
+        best = np.maximum.reduceat(sims, np.cumsum(lengths) - lengths)
+        return {int(p): float(s) for p, s in zip(wanted, best, strict=True)}
 
     @classmethod
     def load(cls, build_dir: Path, dimension: int) -> SentenceRows | None:
@@ -128,29 +149,3 @@ def build_sentence_rows(
     if todo:
         vectors[todo] = embedder.encode_passages([texts[i] for i in todo], progress=progress).astype(np.float16)
     return SentenceRows(vectors, np.asarray(owners, dtype=np.int64), keys), len(todo)
-
-
-class SentenceScorer:
-    """The best sentence's cosine for given passages, over a build's sentence vectors."""
-
-    def __init__(self, rows: SentenceRows) -> None:
-        self.rows = rows
-
-    def best(self, vector: npt.NDArray[np.float32], passage_ids: Sequence[int]) -> dict[int, float]:
-        """passage id -> cosine of its best-matching sentence, for the given passages that have sentences."""
-        if not len(passage_ids):
-            return {}
-        owners = self.rows.owners
-        wanted = np.asarray(sorted(passage_ids), dtype=np.int64)
-        starts = np.searchsorted(owners, wanted, side="left")
-        ends = np.searchsorted(owners, wanted, side="right")
-        has = ends > starts
-        wanted, starts, ends = wanted[has], starts[has], ends[has]
-        if not wanted.size:
-            return {}
-        lengths = ends - starts
-        # every candidate's run of rows, one after another: starts[i] .. ends[i] - 1
-        rows = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-        sims = np.asarray(self.rows.vectors[rows], dtype=np.float32) @ vector.astype(np.float32)
-        best = np.maximum.reduceat(sims, np.cumsum(lengths) - lengths)
-        return {int(p): float(s) for p, s in zip(wanted, best, strict=True)}

@@ -41,14 +41,13 @@ from indexer.index_dir import (
     served_builds,
     unmark_served,
 )
-from indexer.manifest import FORMAT_VERSION, SERVABLE_FORMATS, Manifest
+from indexer.manifest import FORMAT_VERSION, Manifest
 from indexer.reader import StoredDocument, StoredPassage
 
 __all__ = [
     "BUILDS", "CURRENT", "DATABASE", "FAISS_FILE", "FORMAT_VERSION", "LEXICAL", "MANIFEST", "BuildLockedError",
     "IndexCorruptError", "IndexMismatchError", "IndexMissingError", "IndexStoreError", "LexicalQuery",
-    "LexicalScores", "Manifest", "PassageFilter", "PassageRow", "SERVABLE_FORMATS", "SearchStore", "StoredDocument",
-    "StoredPassage",
+    "LexicalScores", "Manifest", "PassageFilter", "PassageRow", "SearchStore", "StoredDocument", "StoredPassage",
     "build_lock", "current_build_id", "document_hashes", "is_building", "mark_served", "new_build_dir",
     "prune_builds", "publish", "resolve_build", "served_builds", "unmark_served",
 ]

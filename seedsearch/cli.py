@@ -317,10 +317,10 @@ def remove(
     Nothing is encoded: the index's own model and backend are loaded, so the new build's manifest stays true.
     """
     from indexer.changes import UnknownDocumentError, remove_documents
-    from indexer.store import SERVABLE_FORMATS, Manifest, resolve_build
+    from indexer.store import Manifest, resolve_build
 
     index_dir = _settings(EncoderSettings, index=index).index
-    manifest = Manifest.read(resolve_build(index_dir), formats=SERVABLE_FORMATS)
+    manifest = Manifest.read(resolve_build(index_dir))
     settings = _settings(EncoderSettings, index=index_dir, model=manifest.model_id, backend=manifest.backend or None)
     try:
         report = remove_documents(settings.index, doc_ids, _embedder(settings), wait_s=wait)
@@ -381,7 +381,7 @@ def serve(
     from search_api.server import prepare_server_process, serve_api, serve_workers
 
     prepare_server_process()  # SIGINT or SIGTERM while the model loads stops start-up; malloc arenas capped
-    from indexer.store import SERVABLE_FORMATS, IndexMissingError, Manifest, resolve_build
+    from indexer.store import IndexMissingError, Manifest, resolve_build
     from search_api.app import create_app
     from search_api.fusion import SearchOptions
     from search_api.service import IndexHolder
@@ -390,7 +390,7 @@ def serve(
     server = _settings(ServerSettings, host=host, port=port, workers=workers)
     search_settings = SearchSettings()
     try:  # a missing index or a broken manifest fails here, before the model spends seconds loading
-        Manifest.read(resolve_build(settings.index), formats=SERVABLE_FORMATS)
+        Manifest.read(resolve_build(settings.index))
     except IndexMissingError:
         if not wait_for_index:
             raise

@@ -12,7 +12,7 @@ from indexer.embedding import FakeEmbedder
 from indexer.index_dir import MANIFEST
 from indexer.local_store import LocalStore
 from indexer.reader import PassageStore
-from indexer.sentence_vectors import SENTENCE_VECTORS, SentenceRows, SentenceScorer, passage_sentences
+from indexer.sentence_vectors import SENTENCE_VECTORS, SentenceRows, passage_sentences
 from indexer.store import DATABASE, resolve_build
 from search_api.engine import SearchEngine, SearchOptions
 
@@ -30,7 +30,7 @@ def test_the_best_sentence_is_the_brute_force_maximum() -> None:
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(7, 8)).astype(np.float16)
     owners = np.array([3, 3, 5, 5, 5, 9, 9], dtype=np.int64)
-    scorer = SentenceScorer(SentenceRows(vectors, owners, np.zeros(7, dtype="S16")))
+    scorer = SentenceRows(vectors, owners, np.zeros(7, dtype="S16"))
     query = rng.normal(size=8).astype(np.float32)
     sims = vectors.astype(np.float32) @ query
     assert scorer.best(query, [9, 4, 3]) == {3: float(sims[:2].max()), 9: float(sims[5:].max())}
